@@ -1,0 +1,106 @@
+# kmq: top-level build. `make` builds kmq.ko (kbuild), libkmq, kmqctl and the
+# tests; `make check` installs what is missing (apt, as root), builds, runs the
+# host unit tests and the VM module suite; `make run` starts the service.
+
+KVER    ?= $(shell uname -r)
+# The running kernel's headers, else the newest Debian headers installed.
+KDIR    ?= $(firstword $(wildcard /lib/modules/$(KVER)/build) \
+                       $(lastword $(sort $(wildcard /lib/modules/*/build))))
+O       := build
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
+CPPFLAGS += -Iinclude -Iinclude/uapi -D_GNU_SOURCE
+ALL_CFLAGS = $(CFLAGS) $(WARN) -fPIC -pthread
+VERSION := 0.1.0
+
+LIB_SRC  := $(wildcard tools/lib/kmq/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
+CTL_SRC  := $(wildcard tools/kmqctl/*.c)
+CTL_OBJ  := $(CTL_SRC:%.c=$(O)/%.o)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
+VMT_SRC  := $(wildcard tests/vm/*.c)
+VMT_BIN  := $(VMT_SRC:tests/vm/%.c=$(O)/tests/vm/%)
+HDRS     := $(wildcard include/*.h include/kmq/*.h include/uapi/linux/*.h tools/lib/kmq/*.h tests/*.h)
+
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+.PHONY: all module lib tools tests check check-unit check-vm check-w1 deps run clean install
+.SECONDARY:
+
+all: module lib tools tests
+
+deps:
+	@tools/deps/install
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# The module must build warning-free with W=1: rebuild it so, failing on any warning.
+check-w1:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules 2>&1 | tee $(O)/w1.log
+	@! grep -E 'warning:|error:' $(O)/w1.log
+
+lib: $(O)/lib/libkmq.a $(O)/lib/libkmq.so $(O)/lib/pkgconfig/libkmq.pc
+
+$(O)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/lib/libkmq.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(O)/lib/libkmq.so: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libkmq.so.0 -o $(O)/lib/libkmq.so.0 $^ -pthread
+	ln -sf libkmq.so.0 $@
+
+$(O)/lib/pkgconfig/libkmq.pc: tools/lib/kmq/libkmq.pc.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|$(VERSION)|' $< > $@
+
+tools: $(O)/bin/kmqctl
+
+$(O)/bin/kmqctl: $(CTL_OBJ) $(O)/lib/libkmq.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(CTL_OBJ) $(O)/lib/libkmq.a -pthread
+
+tests: $(UNIT_BIN) $(VMT_BIN)
+
+$(O)/tests/unit/%: tests/unit/%.c $(O)/lib/libkmq.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Itests $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a $(CHECK_LIBS)
+
+$(O)/tests/vm/%: tests/vm/%.c $(O)/lib/libkmq.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Itests $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a $(CHECK_LIBS)
+
+check: deps
+	$(MAKE) check-w1
+	$(MAKE) all
+	$(MAKE) check-unit
+	$(MAKE) check-vm
+
+check-unit: $(UNIT_BIN)
+	@tests/run-unit $(UNIT_BIN)
+
+check-vm: all
+	tests/vm/run
+
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/linux $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/kmq.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/uapi/linux/kmq.h $(DESTDIR)$(PREFIX)/include/linux/
+	install -m 644 $(O)/lib/libkmq.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(O)/lib/libkmq.so.0 $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libkmq.so.0 $(DESTDIR)$(PREFIX)/lib/libkmq.so
+	install -m 644 $(O)/lib/pkgconfig/libkmq.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(O)/bin/kmqctl $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(O)

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * libkmq: the C API applications link to use kmq queues. Queues are shared
+ * memory rings created and guarded by kmq.ko (/dev/kmq); a mapped queue moves
+ * messages with no system call while the peer is awake. Every function that
+ * can fail returns 0 (or a count) on success and a negative errno on failure;
+ * none sets errno as its result. Handles are not thread-safe: give each
+ * thread its own, or serialise.
+ */
+#ifndef KMQ_H
+#define KMQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kmq.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An open queue. */
+struct kmq;
+
+/* Queue geometry for kmq_create(); zeroed fields take the defaults. */
+struct kmq_qattr {
+	uint32_t capacity;	/* messages, default 1024 (power of two) */
+	uint32_t max_msg_size;	/* bytes, default 65536, at most 1 MiB */
+	uint32_t mode;		/* default 0600 */
+	uint32_t flags;		/* KMQ_CREATE_EXCL */
+};
+
+/* kmq_open() flags */
+#define KMQ_SEND	KMQ_OPEN_SEND	/* will send */
+#define KMQ_RECV	KMQ_OPEN_RECV	/* will receive */
+#define KMQ_COPY	(1U << 16)	/* use the copying path, do not map */
+
+/* A message: what kmq_recv() fills, and what kmq_borrow() lends. */
+struct kmq_msg {
+	const void *data;	/* body; borrowed: valid until kmq_release() */
+	uint32_t len;		/* body bytes */
+	uint32_t sender_pid;
+	uint32_t sender_uid;
+	uint32_t slot;		/* private: the slot borrowed */
+	uint64_t id;		/* unique per queue */
+	uint64_t sent_ns;	/* CLOCK_REALTIME ns */
+};
+
+/* One message to send in a batch. */
+struct kmq_iov {
+	const void *data;
+	size_t len;
+};
+
+/* One message to receive in a batch: buf/cap in, msg out. */
+struct kmq_rbuf {
+	void *buf;
+	size_t cap;
+	struct kmq_msg msg;	/* msg.data == buf on success */
+};
+
+/* Timeouts are in nanoseconds: 0 never sleeps (-EAGAIN), < 0 waits with no
+ * limit, > 0 waits at most that long (-ETIMEDOUT). */
+#define KMQ_FOREVER	(-1LL)
+
+/* kmq_create - create queue @name with @attr (NULL: defaults). -EEXIST if it
+ * exists with another geometry (or at all, with KMQ_CREATE_EXCL), -EINVAL
+ * for a bad name or geometry, -ENOSPC/-EDQUOT past the module's limits,
+ * -ENODEV when kmq.ko is not loaded. */
+int kmq_create(const char *name, const struct kmq_qattr *attr);
+
+/* kmq_delete - remove the name; open handles keep working until closed. */
+int kmq_delete(const char *name);
+
+/* kmq_open - open queue @name for KMQ_SEND and/or KMQ_RECV. Maps the queue
+ * when the caller may (read and write permission) unless KMQ_COPY is given;
+ * otherwise falls back to the copying path. *@out is set on success. */
+int kmq_open(const char *name, unsigned int flags, struct kmq **out);
+
+/* kmq_close - release everything @q holds (borrowed messages go back to the
+ * queue for redelivery) and free it. NULL is fine. */
+void kmq_close(struct kmq *q);
+
+/* kmq_fd - the queue fd, for poll()/epoll: EPOLLIN when a message is ready,
+ * EPOLLOUT when a slot is free. With EPOLLET, call kmq_prepare_wait() before
+ * each epoll_wait(). */
+int kmq_fd(const struct kmq *q);
+
+/* kmq_mapped - 1 when @q uses the shared-memory fast path, 0 if copying. */
+int kmq_mapped(const struct kmq *q);
+
+/* kmq_send - send @len bytes from @data. -EMSGSIZE above max_msg_size,
+ * -EAGAIN/-ETIMEDOUT when full past @timeout_ns, -EPERM without KMQ_SEND. */
+int kmq_send(struct kmq *q, const void *data, size_t len, int64_t timeout_ns);
+
+/* kmq_recv - copy the next message into @buf (@cap bytes) and describe it in
+ * @msg (may be NULL). Returns the body length. -EMSGSIZE (message left in
+ * the queue) when it does not fit, -EAGAIN/-ETIMEDOUT when empty. */
+int kmq_recv(struct kmq *q, void *buf, size_t cap, struct kmq_msg *msg,
+	     int64_t timeout_ns);
+
+/* kmq_borrow - lend the next message in place (mapped queues; copying
+ * queues get a private copy). Must be given back with kmq_release(). */
+int kmq_borrow(struct kmq *q, struct kmq_msg *msg, int64_t timeout_ns);
+
+/* kmq_release - return a borrowed message's slot to the queue. */
+int kmq_release(struct kmq *q, struct kmq_msg *msg);
+
+/* kmq_send_batch - send up to @n messages; returns how many were sent (at
+ * least one, waiting up to @timeout_ns for the first) or -errno. */
+int kmq_send_batch(struct kmq *q, const struct kmq_iov *msgs, unsigned int n,
+		   int64_t timeout_ns);
+
+/* kmq_recv_batch - receive up to @n messages; returns how many (at least
+ * one, waiting up to @timeout_ns for the first) or -errno. */
+int kmq_recv_batch(struct kmq *q, struct kmq_rbuf *bufs, unsigned int n,
+		   int64_t timeout_ns);
+
+/* kmq_wait events */
+#define KMQ_READABLE	1
+#define KMQ_WRITABLE	2
+
+/* kmq_wait - sleep until one of @events holds or @timeout_ns passes.
+ * Returns the events that hold, 0 on timeout, or -errno (-EINTR). */
+int kmq_wait(struct kmq *q, int events, int64_t timeout_ns);
+
+/* kmq_prepare_wait - arm the wake-up flags before an external sleep
+ * (epoll_wait with EPOLLET). Returns the events already holding. */
+int kmq_prepare_wait(struct kmq *q, int events);
+
+/* kmq_info - describe queue @name (kernel: struct kmq_info). */
+int kmq_info(const char *name, struct kmq_info *info);
+
+/* kmq_qinfo - describe the open queue @q, including its client id. */
+int kmq_qinfo(const struct kmq *q, struct kmq_info *info);
+
+/* kmq_list - fill up to @n infos starting at queue index @start; returns
+ * how many were filled, and the number that exist in *@total if not NULL. */
+int kmq_list(struct kmq_info *infos, unsigned int n, unsigned int start,
+	     unsigned int *total);
+
+/* kmq_name_valid - 1 if @name is 1..KMQ_NAME_MAX of [A-Za-z0-9_.-]. */
+int kmq_name_valid(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KMQ_H */
