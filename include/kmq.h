@@ -6,6 +6,11 @@
  * can fail returns 0 (or a count) on success and a negative errno on failure;
  * none sets errno as its result. Handles are not thread-safe: give each
  * thread its own, or serialise.
+ *
+ * Queues are served by a backend: "kernel" (kmq.ko through /dev/kmq; every
+ * call returns -ENODEV when it is not loaded) or "shm" (kmqd; not yet
+ * available: -ENOTSUP). KMQ_BACKEND=kernel|shm in the environment chooses;
+ * another value makes every call that needs a backend return -EINVAL.
  */
 #ifndef KMQ_H
 #define KMQ_H
@@ -105,6 +110,11 @@ int kmq_borrow(struct kmq *q, struct kmq_msg *msg, int64_t timeout_ns);
 /* kmq_release - return a borrowed message's slot to the queue. */
 int kmq_release(struct kmq *q, struct kmq_msg *msg);
 
+/* kmq_send_id - kmq_send() that also stores the message's id in *@id (if
+ * not NULL): the id a receiver sees in struct kmq_msg.id. */
+int kmq_send_id(struct kmq *q, const void *data, size_t len, uint64_t *id,
+		int64_t timeout_ns);
+
 /* kmq_send_batch - send up to @n messages; returns how many were sent (at
  * least one, waiting up to @timeout_ns for the first) or -errno. */
 int kmq_send_batch(struct kmq *q, const struct kmq_iov *msgs, unsigned int n,
@@ -140,6 +150,11 @@ int kmq_list(struct kmq_info *infos, unsigned int n, unsigned int start,
 
 /* kmq_name_valid - 1 if @name is 1..KMQ_NAME_MAX of [A-Za-z0-9_.-]. */
 int kmq_name_valid(const char *name);
+
+/* kmq_strerror - a message for a negative errno that libkmq returned,
+ * worded for kmq where that helps (-ENODEV: kmq.ko is not loaded). Static
+ * storage, thread-safe. */
+const char *kmq_strerror(int err);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * libkmq internals: the handle, the backend interface (one implementation
+ * over kmq.ko, one over kmqd's shared memory, as OVS's dpif_class), and the
+ * fast path on a struct kmq_view, exposed here so unit tests can drive it on
+ * plain memory without a kernel. Nothing here is exported from libkmq.so.
+ */
+#ifndef KMQ_INTERNAL_H
+#define KMQ_INTERNAL_H
+
+#include <stdbool.h>
+#include <time.h>
+#include <kmq.h>
+#include <kmq/ring.h>
+
+#define KMQ_HIDDEN	__attribute__((visibility("hidden")))
+#define KMQ_EXPORT	__attribute__((visibility("default")))
+
+/* Tunables. How long a waiter spins re-checking the ring before it sleeps:
+ * a peer that answers within this time costs no system call on either
+ * side. To be measured with kmq-bench. */
+#define KMQ_WAIT_SPIN_NS	3000
+/* Tries of a push that finds its cell still held by a popper (-EBUSY)
+ * before yielding the CPU between tries: the holder may be preempted. */
+#define KMQ_PUT_SPINS		128
+/* Defaults of struct kmq_qattr. */
+#define KMQ_DEFAULT_CAPACITY	1024
+#define KMQ_DEFAULT_MSG_SIZE	65536
+#define KMQ_DEFAULT_MODE	0600
+
+/* struct kmq_msg.slot of a message that holds no slot. */
+#define KMQ_MSG_NOSLOT		0xffffffffU
+/* struct kmq_msg.slot of a copying-path borrow: data is a private buffer. */
+#define KMQ_MSG_COPYBUF		0xfffffffeU
+
+/* Message ids: the client id above KMQ_ID_SEQ_BITS of a per-handle count,
+ * so ids are unique per queue without a shared counter. */
+#define KMQ_ID_SEQ_BITS		40
+
+/*
+ * The fast path's state: a view of mapped queue memory plus who we are on
+ * it. Everything in it is per handle; the view points at shared memory.
+ */
+struct kmq_fast {
+	struct kmq_view v;
+	__u32 client_id;	/* owner id written into cells and slots */
+	__u32 pid;		/* reported in the slots we send */
+	__u32 uid;
+	__u32 pad;
+	__u64 seq;		/* last message id sequence used */
+	__u64 corrupt;		/* invalid entries this handle skipped */
+};
+
+struct kmq;
+
+/*
+ * A backend serves queues by name and moves messages for handles that are
+ * not mapped. Mapped handles share one fast path (fastpath.c) whatever the
+ * backend, because the memory layout is the same; the backend only sleeps
+ * and wakes for them. All return 0 (or a count) or -errno.
+ */
+struct kmq_backend {
+	const char *name;
+
+	int (*create)(const char *name, const struct kmq_qattr *attr);
+	int (*destroy)(const char *name);
+	int (*info)(const char *name, struct kmq_info *info);
+	int (*list)(struct kmq_info *infos, unsigned int n, unsigned int start,
+		    unsigned int *total);
+
+	/* open: fill q->fd, q->max_msg_size, q->client_id and, when it maps
+	 * the queue, q->map/q->map_size/q->fast with q->mapped = true. */
+	int (*open)(struct kmq *q, const char *name, unsigned int flags);
+	/* close: undo open; the owner of the queue repairs what q held. */
+	void (*close)(struct kmq *q);
+	int (*qinfo)(const struct kmq *q, struct kmq_info *info);
+
+	/* wake: KMQ_WAKE_READERS and/or KMQ_WAKE_WRITERS sleepers. */
+	int (*wake)(struct kmq *q, unsigned int who);
+	/* wait: sleep once until one of @events (KMQ_READABLE/WRITABLE)
+	 * holds or @timeout passes (NULL: no limit, zero: just look); arms the
+	 * need-wakeup flags and rechecks before sleeping. Returns the events
+	 * that hold, 0 on timeout, -EINTR on a signal. May return early. */
+	int (*wait)(struct kmq *q, int events, const struct timespec *timeout);
+
+	/* The copying path: move up to @n messages, waiting as kmq_send/recv
+	 * describe. ids may be NULL. */
+	int (*send_copy)(struct kmq *q, const struct kmq_iov *msgs,
+			 unsigned int n, __u64 *ids, int64_t timeout_ns);
+	int (*recv_copy)(struct kmq *q, struct kmq_rbuf *bufs, unsigned int n,
+			 int64_t timeout_ns);
+};
+
+/* A copying-path borrow: the private buffer that kmq_msg.data points at. */
+struct kmq_copybuf {
+	struct kmq_copybuf *next, **pprev;
+	unsigned char data[];
+};
+
+/* An open queue. */
+struct kmq {
+	const struct kmq_backend *be;
+	int fd;			/* queue fd, -1 when the backend has none */
+	unsigned int flags;	/* KMQ_SEND | KMQ_RECV | KMQ_COPY as opened */
+	bool mapped;		/* fast path on q->fast */
+	void *map;		/* the mapping, NULL when not mapped */
+	size_t map_size;
+	__u32 max_msg_size;
+	__u32 client_id;
+	struct kmq_fast fast;
+	struct kmq_copybuf *copies;	/* outstanding copying-path borrows */
+	char name[KMQ_NAME_LEN];
+};
+
+/* backend.c */
+KMQ_HIDDEN int kmq_backend_get(const struct kmq_backend **be);
+extern const struct kmq_backend kmq_kernel_backend KMQ_HIDDEN;
+extern const struct kmq_backend kmq_shm_backend KMQ_HIDDEN;
+
+/* queue.c: a handle on @be not yet opened (tests attach memory to it). */
+KMQ_HIDDEN struct kmq *kmq_alloc(const struct kmq_backend *be,
+				 unsigned int flags);
+/* Attach mapped queue memory laid out as @l to @q as client @client_id. */
+KMQ_HIDDEN void kmq_attach(struct kmq *q, void *base,
+			   const struct kmq_layout *l, __u32 client_id);
+
+/* name.c: copy a valid name into a KMQ_NAME_LEN field, zero-padded. */
+KMQ_HIDDEN int kmq_name_copy(char dst[KMQ_NAME_LEN], const char *name);
+
+/* map.c: geometry from what the owner reported, and the header check. */
+KMQ_HIDDEN int kmq_layout_from_info(struct kmq_layout *l,
+				    const struct kmq_info *info);
+KMQ_HIDDEN int kmq_hdr_check(const struct kmq_hdr *h,
+			     const struct kmq_layout *l);
+
+/* fastpath.c: the mapped data path. None makes a system call; those that
+ * push OR KMQ_WAKE_* into *@wake when a sleeper must be woken, which the
+ * caller does (once per call, so a batch pays for at most one). Return 0 or
+ * a count, -EAGAIN when the ring they need is empty, -EMSGSIZE, -EIO. */
+KMQ_HIDDEN void kmq_fast_init(struct kmq_fast *f, void *base,
+			      const struct kmq_layout *l, __u32 client_id);
+KMQ_HIDDEN int kmq_fast_send(struct kmq_fast *f, const struct kmq_iov *msgs,
+			     unsigned int n, __u64 *ids, unsigned int *wake);
+KMQ_HIDDEN int kmq_fast_recv(struct kmq_fast *f, struct kmq_rbuf *bufs,
+			     unsigned int n, unsigned int *wake);
+KMQ_HIDDEN int kmq_fast_borrow(struct kmq_fast *f, struct kmq_msg *msg,
+			       unsigned int *wake);
+KMQ_HIDDEN int kmq_fast_release(struct kmq_fast *f, struct kmq_msg *msg,
+				unsigned int *wake);
+/* The KMQ_READABLE/KMQ_WRITABLE @events that the rings show now. */
+KMQ_HIDDEN int kmq_fast_events(struct kmq_fast *f, int events);
+/* Arm the need-wakeup flags for @events, then recheck. */
+KMQ_HIDDEN int kmq_fast_arm(struct kmq_fast *f, int events);
+
+/* copy.c: the copying path over KMQ_IOC_SEND/RECV, and borrows on it. */
+KMQ_HIDDEN int kmq_ioc_send(struct kmq *q, const struct kmq_iov *msgs,
+			    unsigned int n, __u64 *ids, int64_t timeout_ns);
+KMQ_HIDDEN int kmq_ioc_recv(struct kmq *q, struct kmq_rbuf *bufs,
+			    unsigned int n, int64_t timeout_ns);
+KMQ_HIDDEN int kmq_copy_borrow(struct kmq *q, struct kmq_msg *msg,
+			       int64_t timeout_ns);
+KMQ_HIDDEN int kmq_copy_release(struct kmq *q, struct kmq_msg *msg);
+KMQ_HIDDEN void kmq_copy_free_all(struct kmq *q);
+
+/* wait.c: a deadline for the timeouts of kmq.h, started on first use. */
+struct kmq_deadline {
+	int64_t timeout_ns;	/* as given: 0 never sleeps, < 0 no limit */
+	bool started;
+	struct timespec at;	/* CLOCK_MONOTONIC */
+};
+
+static inline void kmq_deadline_init(struct kmq_deadline *d, int64_t ns)
+{
+	d->timeout_ns = ns;
+	d->started = false;
+}
+
+/* Wait for @events on @q until @d passes. Returns the events that hold,
+ * -EAGAIN (timeout 0) or -ETIMEDOUT when it passed, or -errno. */
+KMQ_HIDDEN int kmq_wait_deadline(struct kmq *q, int events,
+				 struct kmq_deadline *d);
+/* Nanoseconds left before @d (0 when passed); -1 when no limit. */
+KMQ_HIDDEN int64_t kmq_deadline_left(struct kmq_deadline *d);
+
+#endif /* KMQ_INTERNAL_H */

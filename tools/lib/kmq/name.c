@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT
+/*
+ * Queue names: 1..KMQ_NAME_MAX characters of [A-Za-z0-9_.-], carried in
+ * KMQ_NAME_LEN byte fields whose unused bytes are zero (the ABI's rule).
+ */
+#include <string.h>
+#include "internal.h"
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+KMQ_EXPORT int kmq_name_valid(const char *name)
+{
+	size_t i;
+
+	if (!name)
+		return 0;
+	for (i = 0; name[i]; i++)
+		if (i >= KMQ_NAME_MAX || !name_char(name[i]))
+			return 0;
+	return i > 0;
+}
+
+/* kmq_name_copy - @name into @dst with zero padding; -EINVAL if invalid. */
+int kmq_name_copy(char dst[KMQ_NAME_LEN], const char *name)
+{
+	if (!kmq_name_valid(name))
+		return -EINVAL;
+	memset(dst, 0, KMQ_NAME_LEN);
+	memcpy(dst, name, strlen(name));
+	return 0;
+}
