@@ -66,7 +66,7 @@ tools: $(O)/bin/kmqctl
 
 $(O)/bin/kmqctl: $(CTL_OBJ) $(O)/lib/libkmq.a
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(CTL_OBJ) $(O)/lib/libkmq.a -pthread
+	$(CC) -o $@ $(CTL_OBJ) $(O)/lib/libkmq.a -pthread -ljson-c -lcrypto
 
 tests: $(UNIT_BIN) $(VMT_BIN)
 

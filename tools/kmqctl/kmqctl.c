@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT
+/*
+ * kmqctl: dispatch to a subcommand from the { name, fn, help } table, as
+ * WireGuard's wg does. Verbs and flags follow `aws sqs`, with --queue NAME
+ * (or --queue-url kmq:///NAME) where aws takes a queue URL.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "kmqctl.h"
+
+const struct command commands[] = {
+	{ "create-queue", create_queue_main,
+	  "NAME [--capacity N] [--max-message-size BYTES] [--mode 0600]",
+	  "create a queue (no error if it exists with the same geometry)" },
+	{ "delete-queue", delete_queue_main, "NAME",
+	  "remove a queue's name; open handles keep working until closed" },
+	{ "list-queues", list_queues_main, "[--queue-name-prefix PREFIX]",
+	  "list queue URLs" },
+	{ "send-message", send_message_main,
+	  "--queue NAME --message-body TEXT|-",
+	  "send one message; '-' reads the body from standard input" },
+	{ "receive-message", receive_message_main,
+	  "--queue NAME [--max-number-of-messages 1-10] [--wait-time-seconds 0-20]",
+	  "receive messages; prints nothing when there are none" },
+	{ "get-queue-attributes", get_queue_attributes_main, "--queue NAME",
+	  "show a queue's attributes and counters" },
+	{ "help", help_main, "[COMMAND]", "show this help, or a command's" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+static const struct command *find(const char *name)
+{
+	const struct command *c;
+
+	for (c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+void usage(const char *cmd)
+{
+	const struct command *c = cmd ? find(cmd) : NULL;
+
+	if (c) {
+		printf("Usage: kmqctl %s %s\n  %s\n", c->name, c->usage, c->help);
+		return;
+	}
+	printf("Usage: kmqctl COMMAND [ARGS...]\n\n"
+	       "Manage kmq queues; output is JSON shaped like the aws CLI's.\n"
+	       "A queue is named by NAME or by its URL kmq:///NAME.\n\n"
+	       "Commands:\n");
+	for (c = commands; c->name; c++)
+		printf("  %-22s %s\n", c->name, c->help);
+	printf("\n'kmqctl help COMMAND' or 'kmqctl COMMAND --help' for a command's\n"
+	       "arguments. Message bodies that are not valid UTF-8 are printed\n"
+	       "base64-encoded, with \"BodyEncoding\": \"base64\" beside them.\n"
+	       "Exit status: 0 success, 1 the operation failed, 2 bad usage.\n"
+	       "KMQ_BACKEND=kernel|shm chooses the backend (default kernel).\n");
+}
+
+int help_main(int argc, char **argv)
+{
+	if (argc > 2)
+		return fail(EXIT_USAGE, EINVAL, "help: unexpected argument '%s'",
+			     argv[2]);
+	if (argc == 2 && !find(argv[1]))
+		return fail(EXIT_USAGE, EINVAL, "help: unknown command '%s'",
+			    argv[1]);
+	usage(argc == 2 ? argv[1] : NULL);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2)
+		return fail(EXIT_USAGE, EINVAL,
+			    "no command given (try 'kmqctl help')");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return help_main(argc - 1, argv + 1);
+	c = find(argv[1]);
+	if (!c)
+		return fail(EXIT_USAGE, EINVAL,
+			    "unknown command '%s' (try 'kmqctl help')", argv[1]);
+	return c->fn(argc - 1, argv + 1);
+}
