@@ -1,0 +1,150 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT
+# kmqctl against a loaded kmq.ko: create a queue, send (argument, stdin,
+# JSON specials, binary), receive and check the JSON, list, attributes,
+# delete, and the error cases (exit status and the one-line stderr).
+# Run from the repo root with build/bin on PATH (else ./build/bin is used).
+# Exit 0 pass, 1 fail, 77 skip (no /dev/kmq).
+
+set -u
+export LC_ALL=C.UTF-8
+
+[[ -e /dev/kmq ]] || { echo "SKIP: no /dev/kmq"; exit 77; }
+command -v kmqctl >/dev/null || PATH=$PWD/build/bin:$PATH
+command -v kmqctl >/dev/null || { echo "FAIL: kmqctl not found"; exit 1; }
+command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
+
+Q=cli-test-$$
+OUT=$(mktemp) ERR=$(mktemp)
+failures=0
+
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() {
+	kmqctl delete-queue "$Q" >/dev/null 2>&1
+	rm -f "$OUT" "$ERR"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*"
+	echo "  stdout: $(head -c 600 "$OUT")"
+	echo "  stderr: $(head -c 600 "$ERR")"
+	failures=$((failures + 1))
+}
+
+# ok CMD...: must exit 0 with nothing on stderr.
+ok() {
+	kmqctl "$@" >"$OUT" 2>"$ERR"
+	local rc=$?
+	[[ $rc == 0 && ! -s $ERR ]] || { fail "kmqctl $* (status $rc)"; return 1; }
+}
+
+# bad STATUS PATTERN CMD...: must exit STATUS with one 'kmqctl: ' line on
+# stderr matching PATTERN (grep -E) and nothing on stdout.
+bad() {
+	local want=$1 pat=$2
+	shift 2
+	kmqctl "$@" >"$OUT" 2>"$ERR" </dev/null
+	local rc=$?
+	if [[ $rc != "$want" ]]; then
+		fail "kmqctl $*: status $rc, wanted $want"
+	elif [[ -s $OUT || $(wc -l <"$ERR") != 1 ]] || ! grep -q '^kmqctl: ' "$ERR"; then
+		fail "kmqctl $*: not one 'kmqctl: ' line on stderr and an empty stdout"
+	elif ! grep -Eq -- "$pat" "$ERR"; then
+		fail "kmqctl $*: stderr does not match '$pat'"
+	fi
+}
+
+# check PYTHON: run a python assertion with the JSON of $OUT as j.
+check() {
+	python3 - "$OUT" "$1" <<'EOF' || fail "check: $1"
+import base64, hashlib, json, sys
+j = json.load(open(sys.argv[1]))
+ok = eval(sys.argv[2])
+if not ok:
+    print("  json:", json.dumps(j)[:600])
+    sys.exit(1)
+EOF
+}
+
+# --- create, idempotently, and not with another geometry ---
+ok create-queue "$Q" --capacity 8 --max-message-size 256 --mode 0600 &&
+	check "j == {'QueueUrl': 'kmq:///$Q'}"
+ok create-queue "$Q" --capacity 8 --max-message-size 256 --mode 0600
+bad 1 "$Q" create-queue "$Q" --capacity 16 --max-message-size 256
+
+# --- send three: an argument, stdin, JSON specials ---
+ok send-message --queue "$Q" --message-body "hello world" &&
+	check "j['MD5OfMessageBody'] == hashlib.md5(b'hello world').hexdigest() and len(j['MessageId']) == 16"
+id1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["MessageId"])' "$OUT" 2>/dev/null)
+printf 'from stdin\n' | kmqctl send-message --queue "kmq:///$Q" --message-body - >"$OUT" 2>"$ERR" ||
+	fail "send-message from stdin"
+check "j['MD5OfMessageBody'] == hashlib.md5(b'from stdin\\n').hexdigest()"
+special=$'quote " backslash \\ tab \t newline \n slash / unicode \u00fc\u20ac'
+ok send-message --queue "$Q" --message-body "$special"
+
+ok get-queue-attributes --queue "$Q" &&
+	check "j['Attributes']['ApproximateNumberOfMessages'] == '3' and j['Attributes']['MaximumMessageSize'] == '256' and j['Attributes']['Capacity'] == '8' and j['Attributes']['Mode'] == '0600' and all(isinstance(v, str) for v in j['Attributes'].values())"
+ok get-queue-attributes --queue "$Q" --attribute-names ApproximateNumberOfMessages &&
+	check "j == {'Attributes': {'ApproximateNumberOfMessages': '3'}}"
+
+ok list-queues && check "'kmq:///$Q' in j['QueueUrls']"
+ok list-queues --queue-name-prefix "$Q" && check "j['QueueUrls'] == ['kmq:///$Q']"
+
+# --- receive them, in order, with their attributes ---
+now_ms=$(($(date +%s) * 1000))
+ok receive-message --queue "$Q" --max-number-of-messages 10 &&
+	SPECIAL=$special check "
+[m['Body'] for m in j['Messages']] == ['hello world', 'from stdin\\n', __import__('os').environ['SPECIAL']]
+and j['Messages'][0]['MessageId'] == '$id1'
+and all(m['MD5OfBody'] == hashlib.md5(m['Body'].encode()).hexdigest() for m in j['Messages'])
+and all(abs(int(m['Attributes']['SentTimestamp']) - $now_ms) < 600000 for m in j['Messages'])
+and all(m['Attributes']['SenderId'].split(':')[0] == '$(id -u)' for m in j['Messages'])
+and all('BodyEncoding' not in m for m in j['Messages'])"
+
+# --- empty: exit 0 and print nothing, waiting or not ---
+ok receive-message --queue "$Q" && { [[ -s $OUT ]] && fail "empty receive printed something"; }
+start=$SECONDS
+ok receive-message --queue "$Q" --wait-time-seconds 1 && { [[ -s $OUT ]] && fail "empty wait printed something"; }
+((SECONDS - start >= 1)) || fail "--wait-time-seconds 1 did not wait"
+
+# --- a body that is not UTF-8 comes back base64-encoded ---
+printf '\377\376\000a' | kmqctl send-message --queue "$Q" --message-body - >"$OUT" 2>"$ERR" ||
+	fail "send-message binary"
+ok receive-message --queue "$Q" &&
+	check "j['Messages'][0]['BodyEncoding'] == 'base64' and base64.b64decode(j['Messages'][0]['Body']) == b'\\xff\\xfe\\x00a' and j['Messages'][0]['MD5OfBody'] == hashlib.md5(b'\\xff\\xfe\\x00a').hexdigest()"
+
+# --- limits: too long, full ---
+bad 1 "$Q" send-message --queue "$Q" --message-body "$(printf 'x%.0s' {1..257})"
+for i in 1 2 3 4 5 6 7 8; do
+	ok send-message --queue "$Q" --message-body "fill $i" || break
+done
+bad 1 "full" send-message --queue "$Q" --message-body "one too many"
+ok get-queue-attributes --queue "$Q" && check "j['Attributes']['ApproximateNumberOfMessages'] == '8'"
+ok receive-message --queue "$Q" --max-number-of-messages 10 &&
+	check "[m['Body'] for m in j['Messages']] == ['fill %d' % i for i in range(1, 9)]"
+
+# --- usage errors (exit 2) and missing queues (exit 1) ---
+bad 2 "unknown option '--frob'" send-message --queue "$Q" --message-body x --frob
+bad 2 "needs a value" receive-message --queue "$Q" --max-number-of-messages
+bad 2 "out of range" receive-message --queue "$Q" --max-number-of-messages 11
+bad 2 "out of range" receive-message --queue "$Q" --wait-time-seconds 21
+bad 2 "not a number" create-queue "$Q" --capacity lots
+bad 2 "bad queue name" create-queue "no/slashes"
+bad 2 "unknown command" frobnicate
+bad 1 "no-such-queue-$$" send-message --queue "no-such-queue-$$" --message-body x
+bad 1 "no-such-queue-$$" receive-message --queue "no-such-queue-$$"
+bad 1 "no-such-queue-$$" get-queue-attributes --queue "no-such-queue-$$"
+
+# --- delete: silent; then it is gone ---
+ok delete-queue "$Q" && { [[ -s $OUT ]] && fail "delete-queue printed something"; }
+bad 1 "$Q" get-queue-attributes --queue "$Q"
+bad 1 "$Q" delete-queue "$Q"
+ok list-queues && check "'kmq:///$Q' not in j['QueueUrls']"
+
+if ((failures)); then
+	echo "cli.sh: $failures failure(s)"
+	exit 1
+fi
+echo "cli.sh: pass"
+exit 0

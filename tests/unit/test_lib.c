@@ -1,0 +1,711 @@
+// SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT
+/*
+ * libkmq without a kernel: name and argument validation, -ENODEV when
+ * /dev/kmq is missing, backend selection, mapping checks, and the fast path
+ * plus the handle layer (timeouts, wakes, batches, borrows) on queue memory
+ * in this process, served by a stub backend.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "internal.h"
+
+struct qmem {
+	void *base;
+	struct kmq_layout l;
+	struct kmq_fast f;
+};
+
+static void q_new(struct qmem *q, __u32 capacity, __u32 msg_size,
+		  __u32 client)
+{
+	ck_assert_int_eq(kmq_layout_compute(&q->l, capacity, msg_size), 0);
+	q->base = aligned_alloc(4096, q->l.size);
+	ck_assert_ptr_nonnull(q->base);
+	memset(q->base, 0, q->l.size);
+	kmq_layout_init(q->base, &q->l, KMQ_FEAT_RINGS, 42);
+	kmq_fast_init(&q->f, q->base, &q->l, client);
+}
+
+static __u64 now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/* ---- names and arguments ---------------------------------------------- */
+
+START_TEST(names)
+{
+	char name[KMQ_NAME_MAX + 2];
+	char field[KMQ_NAME_LEN];
+	size_t i;
+
+	ck_assert_int_eq(kmq_name_valid("a"), 1);
+	ck_assert_int_eq(kmq_name_valid("Orders-2024_v1.0"), 1);
+	ck_assert_int_eq(kmq_name_valid(NULL), 0);
+	ck_assert_int_eq(kmq_name_valid(""), 0);
+	ck_assert_int_eq(kmq_name_valid("a/b"), 0);
+	ck_assert_int_eq(kmq_name_valid("a b"), 0);
+	ck_assert_int_eq(kmq_name_valid("a\n"), 0);
+	ck_assert_int_eq(kmq_name_valid("caf\xc3\xa9"), 0);
+	ck_assert_int_eq(kmq_name_valid("a:b"), 0);
+	memset(name, 'x', sizeof(name));
+	name[KMQ_NAME_MAX] = '\0';
+	ck_assert_int_eq(kmq_name_valid(name), 1);
+	name[KMQ_NAME_MAX] = 'x';
+	name[KMQ_NAME_MAX + 1] = '\0';
+	ck_assert_int_eq(kmq_name_valid(name), 0);
+
+	memset(field, 0x55, sizeof(field));
+	ck_assert_int_eq(kmq_name_copy(field, "abc"), 0);
+	ck_assert_str_eq(field, "abc");
+	for (i = 3; i < sizeof(field); i++)
+		ck_assert_int_eq(field[i], 0);
+	ck_assert_int_eq(kmq_name_copy(field, "a/b"), -EINVAL);
+}
+END_TEST
+
+/* Bad arguments are refused before any backend is asked. */
+START_TEST(bad_arguments)
+{
+	struct kmq_qattr a = { 0 };
+	struct kmq_info info, infos[2];
+	struct kmq *q = (struct kmq *)1;
+
+	ck_assert_int_eq(kmq_create(NULL, NULL), -EINVAL);
+	ck_assert_int_eq(kmq_create("bad name", NULL), -EINVAL);
+	a.capacity = KMQ_CAPACITY_MAX + 1;
+	ck_assert_int_eq(kmq_create("q", &a), -EINVAL);
+	a.capacity = 0;
+	a.max_msg_size = KMQ_MSG_MAX + 1;
+	ck_assert_int_eq(kmq_create("q", &a), -EINVAL);
+	a.max_msg_size = 0;
+	a.mode = 01000;
+	ck_assert_int_eq(kmq_create("q", &a), -EINVAL);
+	a.mode = 0;
+	a.flags = 2;
+	ck_assert_int_eq(kmq_create("q", &a), -EINVAL);
+	ck_assert_int_eq(kmq_delete(NULL), -EINVAL);
+	ck_assert_int_eq(kmq_delete(""), -EINVAL);
+	ck_assert_int_eq(kmq_info("q", NULL), -EINVAL);
+	ck_assert_int_eq(kmq_info("..//", &info), -EINVAL);
+	ck_assert_int_eq(kmq_list(NULL, 2, 0, NULL), -EINVAL);
+	(void)infos;
+
+	ck_assert_int_eq(kmq_open("q", KMQ_SEND, NULL), -EINVAL);
+	ck_assert_int_eq(kmq_open("q", 0, &q), -EINVAL);
+	ck_assert_ptr_null(q);
+	ck_assert_int_eq(kmq_open("q", KMQ_COPY, &q), -EINVAL);
+	ck_assert_int_eq(kmq_open("q", KMQ_SEND | KMQ_OPEN_MAP, &q), -EINVAL);
+	ck_assert_int_eq(kmq_open("q", KMQ_RECV | (1U << 30), &q), -EINVAL);
+	ck_assert_int_eq(kmq_open("no/such", KMQ_RECV, &q), -EINVAL);
+
+	ck_assert_int_eq(kmq_send(NULL, "x", 1, 0), -EINVAL);
+	ck_assert_int_eq(kmq_recv(NULL, NULL, 0, NULL, 0), -EINVAL);
+	ck_assert_int_eq(kmq_borrow(NULL, NULL, 0), -EINVAL);
+	ck_assert_int_eq(kmq_release(NULL, NULL), -EINVAL);
+	ck_assert_int_eq(kmq_send_batch(NULL, NULL, 1, 0), -EINVAL);
+	ck_assert_int_eq(kmq_recv_batch(NULL, NULL, 1, 0), -EINVAL);
+	ck_assert_int_eq(kmq_wait(NULL, KMQ_READABLE, 0), -EINVAL);
+	ck_assert_int_eq(kmq_prepare_wait(NULL, KMQ_READABLE), -EINVAL);
+	ck_assert_int_eq(kmq_qinfo(NULL, &info), -EINVAL);
+	ck_assert_int_eq(kmq_fd(NULL), -EINVAL);
+	ck_assert_int_eq(kmq_mapped(NULL), -EINVAL);
+	kmq_close(NULL);
+}
+END_TEST
+
+/* With no /dev/kmq every call that needs the module says so. */
+START_TEST(no_device)
+{
+	struct kmq_info info;
+	struct kmq *q = (struct kmq *)1;
+	unsigned int total = 7;
+
+	if (access(KMQ_DEVICE, F_OK) == 0)
+		return;		/* the module is loaded: nothing to test here */
+	unsetenv("KMQ_BACKEND");
+	ck_assert_int_eq(kmq_create("q", NULL), -ENODEV);
+	ck_assert_int_eq(kmq_delete("q"), -ENODEV);
+	ck_assert_int_eq(kmq_info("q", &info), -ENODEV);
+	ck_assert_int_eq(kmq_list(&info, 1, 0, &total), -ENODEV);
+	ck_assert_int_eq(kmq_open("q", KMQ_SEND | KMQ_RECV, &q), -ENODEV);
+	ck_assert_ptr_null(q);
+	ck_assert_ptr_nonnull(strstr(kmq_strerror(-ENODEV), KMQ_DEVICE));
+	setenv("KMQ_BACKEND", "kernel", 1);
+	ck_assert_int_eq(kmq_open("q", KMQ_RECV | KMQ_COPY, &q), -ENODEV);
+}
+END_TEST
+
+START_TEST(backend_choice)
+{
+	struct kmq *q;
+
+	setenv("KMQ_BACKEND", "shm", 1);
+	ck_assert_int_eq(kmq_create("q", NULL), -ENOTSUP);
+	ck_assert_int_eq(kmq_open("q", KMQ_SEND, &q), -ENOTSUP);
+	ck_assert_int_eq(kmq_list(NULL, 0, 0, NULL), -ENOTSUP);
+	setenv("KMQ_BACKEND", "carrier-pigeon", 1);
+	ck_assert_int_eq(kmq_create("q", NULL), -EINVAL);
+	ck_assert_int_eq(kmq_open("q", KMQ_SEND, &q), -EINVAL);
+	unsetenv("KMQ_BACKEND");
+}
+END_TEST
+
+START_TEST(strerror_texts)
+{
+	ck_assert_str_eq(kmq_strerror(-EINVAL), "Invalid argument");
+	ck_assert_str_eq(kmq_strerror(EINVAL), "Invalid argument");
+	ck_assert_ptr_nonnull(strstr(kmq_strerror(-ENOTSUP), "backend"));
+	ck_assert_ptr_nonnull(kmq_strerror(-99999));
+}
+END_TEST
+
+/* ---- mapping checks --------------------------------------------------- */
+
+static void info_from_layout(struct kmq_info *i, const struct kmq_layout *l)
+{
+	memset(i, 0, sizeof(*i));
+	i->capacity = l->capacity;
+	i->max_msg_size = l->max_msg_size;
+	i->slot_size = l->slot_size;
+	i->free_off = l->free_off;
+	i->ready_off = l->ready_off;
+	i->slots_off = l->slots_off;
+	i->size = l->size;
+}
+
+START_TEST(map_checks)
+{
+	struct kmq_layout got;
+	struct kmq_info i;
+	struct qmem q;
+	struct kmq_hdr *h;
+
+	q_new(&q, 16, 100, 1);
+	h = q.base;
+	info_from_layout(&i, &q.l);
+	ck_assert_int_eq(kmq_layout_from_info(&got, &i), 0);
+	ck_assert_mem_eq(&got, &q.l, sizeof(got));
+	ck_assert_int_eq(kmq_hdr_check(h, &got), 0);
+
+	i.capacity = 12;
+	ck_assert_int_eq(kmq_layout_from_info(&got, &i), -EPROTO);
+	info_from_layout(&i, &q.l);
+	i.slot_size = KMQ_SLOT_HDR_SIZE + 99;
+	ck_assert_int_eq(kmq_layout_from_info(&got, &i), -EPROTO);
+	info_from_layout(&i, &q.l);
+	i.ready_off = i.free_off + 8;		/* rings overlap */
+	ck_assert_int_eq(kmq_layout_from_info(&got, &i), -EPROTO);
+	info_from_layout(&i, &q.l);
+	i.slots_off = i.size - 64;		/* pool beyond the mapping */
+	ck_assert_int_eq(kmq_layout_from_info(&got, &i), -EPROTO);
+	info_from_layout(&i, &q.l);
+	i.free_off = 64;			/* inside the header */
+	ck_assert_int_eq(kmq_layout_from_info(&got, &i), -EPROTO);
+	info_from_layout(&i, &q.l);
+	i.free_off = ~0ULL - 4;			/* overflow */
+	ck_assert_int_eq(kmq_layout_from_info(&got, &i), -EPROTO);
+
+	h->magic ^= 1;
+	ck_assert_int_eq(kmq_hdr_check(h, &q.l), -EPROTO);
+	h->magic ^= 1;
+	h->capacity = 32;
+	ck_assert_int_eq(kmq_hdr_check(h, &q.l), -EPROTO);
+	h->capacity = 16;
+	h->abi = 2;
+	ck_assert_int_eq(kmq_hdr_check(h, &q.l), -EPROTO);
+	free(q.base);
+}
+END_TEST
+
+/* ---- fast path on a struct kmq_view ----------------------------------- */
+
+START_TEST(fast_send_recv)
+{
+	struct kmq_iov iov = { "hello", 5 };
+	struct kmq_rbuf b;
+	char buf[64];
+	unsigned int wake = 0;
+	struct qmem q;
+	__u64 id, t0;
+
+	q_new(&q, 4, 64, 7);
+	t0 = now_ns(CLOCK_REALTIME);
+	ck_assert_int_eq(kmq_fast_send(&q.f, &iov, 1, &id, &wake), 1);
+	ck_assert_uint_eq(wake, 0);
+	ck_assert_uint_eq(id, (7ULL << 40) | 1);
+	ck_assert_int_eq(kmq_fast_events(&q.f, KMQ_READABLE | KMQ_WRITABLE),
+			 KMQ_READABLE | KMQ_WRITABLE);
+
+	memset(&b, 0, sizeof(b));
+	b.buf = buf;
+	b.cap = sizeof(buf);
+	ck_assert_int_eq(kmq_fast_recv(&q.f, &b, 1, &wake), 1);
+	ck_assert_uint_eq(wake, 0);
+	ck_assert_uint_eq(b.msg.len, 5);
+	ck_assert_mem_eq(buf, "hello", 5);
+	ck_assert_ptr_eq(b.msg.data, buf);
+	ck_assert_uint_eq(b.msg.id, id);
+	ck_assert_uint_eq(b.msg.sender_pid, (__u32)getpid());
+	ck_assert_uint_eq(b.msg.sender_uid, (__u32)geteuid());
+	ck_assert_uint_ge(b.msg.sent_ns, t0);
+	ck_assert_uint_le(b.msg.sent_ns, now_ns(CLOCK_REALTIME));
+	ck_assert_uint_eq(b.msg.slot, KMQ_MSG_NOSLOT);
+	ck_assert_int_eq(kmq_fast_recv(&q.f, &b, 1, &wake), -EAGAIN);
+	ck_assert_int_eq(kmq_fast_events(&q.f, KMQ_READABLE), 0);
+
+	/* zero-length messages are messages */
+	iov.len = 0;
+	iov.data = NULL;
+	ck_assert_int_eq(kmq_fast_send(&q.f, &iov, 1, &id, &wake), 1);
+	ck_assert_uint_eq(id, (7ULL << 40) | 2);
+	ck_assert_int_eq(kmq_fast_recv(&q.f, &b, 1, &wake), 1);
+	ck_assert_uint_eq(b.msg.len, 0);
+
+	/* oversized: refused, nothing taken */
+	iov.data = buf;
+	iov.len = 65;
+	ck_assert_int_eq(kmq_fast_send(&q.f, &iov, 1, NULL, &wake), -EMSGSIZE);
+	ck_assert_uint_eq(kmq_ring_count(&q.f.v.free), 4);
+	free(q.base);
+}
+END_TEST
+
+START_TEST(fast_full_and_batches)
+{
+	struct kmq_iov iov[6];
+	struct kmq_rbuf b[6];
+	char bufs[6][16], texts[6][4];
+	unsigned int wake = 0, i;
+	struct qmem q;
+	__u64 ids[6];
+
+	q_new(&q, 4, 16, 3);
+	for (i = 0; i < 6; i++) {
+		texts[i][0] = 'm';
+		texts[i][1] = (char)('0' + i);
+		iov[i].data = texts[i];
+		iov[i].len = 2;
+	}
+	/* a batch stops at the first message that finds no free slot */
+	ck_assert_int_eq(kmq_fast_send(&q.f, iov, 6, ids, &wake), 4);
+	ck_assert_int_eq(kmq_fast_send(&q.f, iov, 1, NULL, &wake), -EAGAIN);
+	ck_assert_int_eq(kmq_fast_events(&q.f, KMQ_WRITABLE), 0);
+	for (i = 1; i < 4; i++)
+		ck_assert_uint_eq(ids[i], ids[i - 1] + 1);
+
+	memset(b, 0, sizeof(b));
+	for (i = 0; i < 6; i++) {
+		b[i].buf = bufs[i];
+		b[i].cap = sizeof(bufs[i]);
+	}
+	ck_assert_int_eq(kmq_fast_recv(&q.f, b, 3, &wake), 3);
+	ck_assert_int_eq(kmq_fast_recv(&q.f, b + 3, 3, &wake), 1);
+	for (i = 0; i < 4; i++) {
+		ck_assert_mem_eq(bufs[i], texts[i], 2);
+		ck_assert_uint_eq(b[i].msg.id, ids[i]);
+	}
+	ck_assert_int_eq(kmq_fast_recv(&q.f, b, 6, &wake), -EAGAIN);
+	ck_assert_uint_eq(wake, 0);
+	ck_assert_uint_eq(kmq_ring_count(&q.f.v.free), 4);
+	free(q.base);
+}
+END_TEST
+
+/* A buffer too small leaves the message in the queue and says its size. */
+START_TEST(fast_recv_too_small)
+{
+	struct kmq_iov iov[2] = { { "0123456789", 10 }, { "ab", 2 } };
+	struct kmq_rbuf b;
+	char small[4], big[16];
+	unsigned int wake = 0;
+	struct qmem q;
+
+	q_new(&q, 4, 16, 3);
+	ck_assert_int_eq(kmq_fast_send(&q.f, iov, 2, NULL, &wake), 2);
+	memset(&b, 0, sizeof(b));
+	b.buf = small;
+	b.cap = sizeof(small);
+	ck_assert_int_eq(kmq_fast_recv(&q.f, &b, 1, &wake), -EMSGSIZE);
+	ck_assert_uint_eq(b.msg.len, 10);
+	ck_assert_uint_eq(kmq_ring_count(&q.f.v.ready), 2);
+	/* it went back behind "ab" */
+	ck_assert_int_eq(kmq_fast_recv(&q.f, &b, 1, &wake), 1);
+	ck_assert_mem_eq(small, "ab", 2);
+	b.buf = big;
+	b.cap = sizeof(big);
+	ck_assert_int_eq(kmq_fast_recv(&q.f, &b, 1, &wake), 1);
+	ck_assert_uint_eq(b.msg.len, 10);
+	ck_assert_mem_eq(big, "0123456789", 10);
+	ck_assert_uint_eq(kmq_ring_count(&q.f.v.free), 4);
+	free(q.base);
+}
+END_TEST
+
+START_TEST(fast_borrow_release)
+{
+	struct kmq_iov iov = { "zero-copy", 9 };
+	struct kmq_msg m, m2;
+	unsigned int wake = 0;
+	struct qmem q;
+	struct kmq_slot *s;
+
+	q_new(&q, 4, 32, 5);
+	ck_assert_int_eq(kmq_fast_borrow(&q.f, &m, &wake), -EAGAIN);
+	ck_assert_int_eq(kmq_fast_send(&q.f, &iov, 1, NULL, &wake), 1);
+	ck_assert_int_eq(kmq_fast_borrow(&q.f, &m, &wake), 0);
+	ck_assert_uint_lt(m.slot, 4);
+	s = kmq_slot_at(&q.f.v, m.slot);
+	ck_assert_ptr_eq(m.data, kmq_slot_data(s));	/* in place */
+	ck_assert_uint_eq(m.len, 9);
+	ck_assert_mem_eq(m.data, "zero-copy", 9);
+	ck_assert_uint_eq(s->owner, 5);
+	ck_assert_uint_eq(s->state, KMQ_SLOT_BORROWED);
+	ck_assert_uint_eq(kmq_ring_count(&q.f.v.free), 3);
+
+	m2 = m;
+	ck_assert_int_eq(kmq_fast_release(&q.f, &m, &wake), 0);
+	ck_assert_ptr_null(m.data);
+	ck_assert_uint_eq(s->state, KMQ_SLOT_FREE);
+	ck_assert_uint_eq(kmq_ring_count(&q.f.v.free), 4);
+	/* twice, or a slot we do not hold, or no slot at all */
+	ck_assert_int_eq(kmq_fast_release(&q.f, &m2, &wake), -EINVAL);
+	ck_assert_int_eq(kmq_fast_release(&q.f, &m, &wake), -EINVAL);
+	m2.slot = 4;
+	ck_assert_int_eq(kmq_fast_release(&q.f, &m2, &wake), -EINVAL);
+	ck_assert_uint_eq(kmq_ring_count(&q.f.v.free), 4);
+
+	/* another client's borrow is not ours to release */
+	ck_assert_int_eq(kmq_fast_send(&q.f, &iov, 1, NULL, &wake), 1);
+	ck_assert_int_eq(kmq_fast_borrow(&q.f, &m, &wake), 0);
+	q.f.client_id = 6;
+	ck_assert_int_eq(kmq_fast_release(&q.f, &m, &wake), -EINVAL);
+	q.f.client_id = 5;
+	ck_assert_int_eq(kmq_fast_release(&q.f, &m, &wake), 0);
+	free(q.base);
+}
+END_TEST
+
+/* Wakes are reported only when a sleeper armed the flag, once. */
+START_TEST(fast_wake_flags)
+{
+	struct kmq_iov iov[3] = { { "a", 1 }, { "b", 1 }, { "c", 1 } };
+	struct kmq_rbuf b[3];
+	char bufs[3][4];
+	struct kmq_msg m;
+	unsigned int wake = 0, i;
+	struct qmem q;
+
+	q_new(&q, 4, 16, 2);
+	ck_assert_int_eq(kmq_fast_arm(&q.f, KMQ_READABLE), 0);
+	ck_assert_uint_eq(q.f.v.hdr->rd_wait, 1);
+	ck_assert_int_eq(kmq_fast_send(&q.f, iov, 3, NULL, &wake), 3);
+	ck_assert_uint_eq(wake, KMQ_WAKE_READERS);
+	ck_assert_uint_eq(q.f.v.hdr->rd_wait, 0);
+	wake = 0;
+	ck_assert_int_eq(kmq_fast_send(&q.f, iov, 1, NULL, &wake), 1);
+	ck_assert_uint_eq(wake, 0);
+
+	/* a writer waits for room: the receiver owes it a wake */
+	ck_assert_int_eq(kmq_fast_arm(&q.f, KMQ_WRITABLE), 0);
+	memset(b, 0, sizeof(b));
+	for (i = 0; i < 3; i++) {
+		b[i].buf = bufs[i];
+		b[i].cap = sizeof(bufs[i]);
+	}
+	ck_assert_int_eq(kmq_fast_recv(&q.f, b, 3, &wake), 3);
+	ck_assert_uint_eq(wake, KMQ_WAKE_WRITERS);
+	ck_assert_uint_eq(q.f.v.hdr->wr_wait, 0);
+
+	/* release owes the writers a wake too; borrow owes none */
+	wake = 0;
+	ck_assert_int_eq(kmq_fast_borrow(&q.f, &m, &wake), 0);
+	ck_assert_uint_eq(wake, 0);
+	ck_assert_int_eq(kmq_fast_arm(&q.f, KMQ_WRITABLE), KMQ_WRITABLE);
+	ck_assert_int_eq(kmq_fast_release(&q.f, &m, &wake), 0);
+	ck_assert_uint_eq(wake, KMQ_WAKE_WRITERS);
+	free(q.base);
+}
+END_TEST
+
+/* A slot whose length no sender wrote is skipped, counted, and freed. */
+START_TEST(fast_corrupt_length)
+{
+	struct kmq_iov iov[2] = { { "bad", 3 }, { "good", 4 } };
+	struct kmq_rbuf b;
+	char buf[64];
+	unsigned int wake = 0;
+	struct qmem q;
+	__u32 idx;
+
+	q_new(&q, 4, 32, 2);
+	ck_assert_int_eq(kmq_fast_send(&q.f, iov, 2, NULL, &wake), 2);
+	idx = kmq_cell_idx(q.f.v.ready.cells[0]);
+	kmq_slot_at(&q.f.v, idx)->len = 33;
+	memset(&b, 0, sizeof(b));
+	b.buf = buf;
+	b.cap = sizeof(buf);
+	ck_assert_int_eq(kmq_fast_recv(&q.f, &b, 1, &wake), 1);
+	ck_assert_uint_eq(b.msg.len, 4);
+	ck_assert_mem_eq(buf, "good", 4);
+	ck_assert_uint_eq(q.f.corrupt, 1);
+	ck_assert_uint_eq(kmq_ring_count(&q.f.v.free), 4);
+
+	/* attr_len counts against the size too */
+	ck_assert_int_eq(kmq_fast_send(&q.f, iov, 1, NULL, &wake), 1);
+	idx = kmq_cell_idx(q.f.v.ready.cells[2]);
+	kmq_slot_at(&q.f.v, idx)->attr_len = 30;
+	ck_assert_int_eq(kmq_fast_recv(&q.f, &b, 1, &wake), -EAGAIN);
+	ck_assert_uint_eq(q.f.corrupt, 2);
+	ck_assert_uint_eq(kmq_ring_count(&q.f.v.free), 4);
+	free(q.base);
+}
+END_TEST
+
+/* ---- the handle layer on a stub backend ------------------------------- */
+
+static int stub_wakes;
+static int stub_waits;
+
+static int stub_wake(struct kmq *q, unsigned int who)
+{
+	__atomic_fetch_add(&stub_wakes, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Sleeps a little and reports nothing: waits may return early. */
+static int stub_wait(struct kmq *q, int events, const struct timespec *t)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	__atomic_fetch_add(&stub_waits, 1, __ATOMIC_RELAXED);
+	if (t && (t->tv_sec == 0 && t->tv_nsec < ms.tv_nsec))
+		ms = *t;
+	nanosleep(&ms, NULL);
+	return q->mapped ? kmq_fast_events(&q->fast, events) : 0;
+}
+
+static void stub_close(struct kmq *q)
+{
+}
+
+static const struct kmq_backend stub_backend = {
+	.name = "stub",
+	.close = stub_close,
+	.wake = stub_wake,
+	.wait = stub_wait,
+};
+
+static struct kmq *stub_open(struct qmem *q, unsigned int flags,
+			     __u32 capacity, __u32 msg_size)
+{
+	struct kmq *h;
+
+	q_new(q, capacity, msg_size, 9);
+	h = kmq_alloc(&stub_backend, flags);
+	ck_assert_ptr_nonnull(h);
+	kmq_attach(h, q->base, &q->l, 9);
+	return h;
+}
+
+START_TEST(handle_timeouts)
+{
+	struct qmem mem;
+	struct kmq *q;
+	char buf[16];
+	__u64 t0, dt;
+
+	q = stub_open(&mem, KMQ_SEND | KMQ_RECV, 2, 16);
+	ck_assert_int_eq(kmq_mapped(q), 1);
+	ck_assert_int_eq(kmq_recv(q, buf, sizeof(buf), NULL, 0), -EAGAIN);
+	t0 = now_ns(CLOCK_MONOTONIC);
+	ck_assert_int_eq(kmq_recv(q, buf, sizeof(buf), NULL, 20000000), -ETIMEDOUT);
+	dt = now_ns(CLOCK_MONOTONIC) - t0;
+	ck_assert_uint_ge(dt, 20000000);
+	ck_assert_uint_lt(dt, 2000000000);
+	ck_assert_int_gt(stub_waits, 0);
+
+	ck_assert_int_eq(kmq_wait(q, KMQ_READABLE, 0), 0);
+	ck_assert_int_eq(kmq_wait(q, KMQ_READABLE, 5000000), 0);
+	ck_assert_int_eq(kmq_wait(q, KMQ_WRITABLE, -1), KMQ_WRITABLE);
+	ck_assert_int_eq(kmq_wait(q, 0, 0), -EINVAL);
+	ck_assert_int_eq(kmq_wait(q, 4, 0), -EINVAL);
+
+	ck_assert_int_eq(kmq_send(q, "a", 1, 0), 0);
+	ck_assert_int_eq(kmq_send(q, "b", 1, 0), 0);
+	ck_assert_int_eq(kmq_send(q, "c", 1, 0), -EAGAIN);
+	ck_assert_int_eq(kmq_send(q, "c", 1, 10000000), -ETIMEDOUT);
+	ck_assert_int_eq(kmq_wait(q, KMQ_READABLE | KMQ_WRITABLE, 0),
+			 KMQ_READABLE);
+	ck_assert_int_eq(kmq_prepare_wait(q, KMQ_WRITABLE), 0);
+	ck_assert_int_eq(kmq_recv(q, buf, sizeof(buf), NULL, -1), 1);
+	ck_assert_int_eq(buf[0], 'a');
+	kmq_close(q);
+	free(mem.base);
+}
+END_TEST
+
+START_TEST(handle_checks)
+{
+	struct kmq_iov iov = { "x", 1 };
+	struct kmq_rbuf rb = { NULL, 4, { 0 } };
+	struct qmem mem, mem2;
+	struct kmq_msg m;
+	struct kmq *q, *r;
+	char buf[32];
+	uint64_t id = 0;
+
+	q = stub_open(&mem, KMQ_SEND, 4, 16);
+	ck_assert_int_eq(kmq_recv(q, buf, sizeof(buf), NULL, 0), -EPERM);
+	ck_assert_int_eq(kmq_borrow(q, &m, 0), -EPERM);
+	ck_assert_int_eq(kmq_send(q, NULL, 1, 0), -EINVAL);
+	ck_assert_int_eq(kmq_send(q, buf, 17, 0), -EMSGSIZE);
+	ck_assert_int_eq(kmq_send(q, buf, (size_t)1 << 33, 0), -EMSGSIZE);
+	ck_assert_int_eq(kmq_send_batch(q, &iov, 0, 0), -EINVAL);
+	ck_assert_int_eq(kmq_send_batch(q, NULL, 1, 0), -EINVAL);
+	ck_assert_int_eq(kmq_send(q, NULL, 0, 0), 0);
+	ck_assert_int_eq(kmq_send_id(q, "y", 1, &id, 0), 0);
+	ck_assert_uint_eq(id, (9ULL << 40) | 2);
+	ck_assert_int_eq(kmq_recv_batch(q, &rb, 1, 0), -EPERM);
+	kmq_close(q);
+	free(mem.base);
+
+	r = stub_open(&mem2, KMQ_RECV, 4, 16);
+	ck_assert_int_eq(kmq_send(r, "x", 1, 0), -EPERM);
+	ck_assert_int_eq(kmq_recv(r, NULL, 4, NULL, 0), -EINVAL);
+	ck_assert_int_eq(kmq_recv_batch(r, &rb, 1, 0), -EINVAL);
+	ck_assert_int_eq(kmq_recv_batch(r, NULL, 1, 0), -EINVAL);
+	m.slot = KMQ_MSG_NOSLOT;
+	ck_assert_int_eq(kmq_release(r, &m), -EINVAL);
+	kmq_close(r);
+	free(mem2.base);
+}
+END_TEST
+
+START_TEST(handle_batches_and_wakes)
+{
+	struct kmq_iov iov[5];
+	struct kmq_rbuf rb[5];
+	char bufs[5][8], small[2];
+	struct kmq_msg m;
+	struct qmem mem;
+	struct kmq *q;
+	int i;
+
+	q = stub_open(&mem, KMQ_SEND | KMQ_RECV, 8, 8);
+	for (i = 0; i < 5; i++) {
+		iov[i].data = "msg";
+		iov[i].len = 3;
+	}
+	stub_wakes = 0;
+	ck_assert_int_eq(kmq_prepare_wait(q, KMQ_READABLE), 0);
+	ck_assert_int_eq(kmq_send_batch(q, iov, 5, 0), 5);
+	ck_assert_int_eq(stub_wakes, 1);	/* one wake for the batch */
+	ck_assert_int_eq(kmq_send(q, "x", 1, 0), 0);
+	ck_assert_int_eq(stub_wakes, 1);	/* nobody asleep */
+
+	ck_assert_int_eq(kmq_recv(q, small, sizeof(small), &m, 0), -EMSGSIZE);
+	ck_assert_uint_eq(m.len, 3);
+	memset(rb, 0, sizeof(rb));
+	for (i = 0; i < 5; i++) {
+		rb[i].buf = bufs[i];
+		rb[i].cap = sizeof(bufs[i]);
+	}
+	ck_assert_int_eq(kmq_recv_batch(q, rb, 5, 0), 5);
+	ck_assert_int_eq(kmq_borrow(q, &m, 0), 0);
+	ck_assert_uint_eq(m.len, 3);	/* the one that did not fit, last */
+	ck_assert_int_eq(kmq_wait(q, KMQ_READABLE, 0), 0);
+	ck_assert_int_eq(kmq_prepare_wait(q, KMQ_WRITABLE), KMQ_WRITABLE);
+	ck_assert_int_eq(kmq_release(q, &m), 0);
+	ck_assert_int_eq(stub_wakes, 2);
+	ck_assert_int_eq(kmq_release(q, &m), -EINVAL);
+	ck_assert_int_eq(kmq_recv_batch(q, rb, 5, 0), -EAGAIN);
+	kmq_close(q);
+	free(mem.base);
+}
+END_TEST
+
+struct late_sender {
+	struct kmq *q;
+	int err;
+};
+
+static void *send_later(void *arg)
+{
+	struct late_sender *ls = arg;
+	struct timespec t = { 0, 20000000 };
+
+	nanosleep(&t, NULL);
+	ls->err = kmq_send(ls->q, "late", 4, 0);
+	return NULL;
+}
+
+/* A receiver blocked with no limit gets a message sent meanwhile. */
+START_TEST(handle_blocking)
+{
+	struct late_sender ls;
+	struct qmem mem;
+	struct kmq *q;
+	pthread_t t;
+	char buf[8];
+
+	q = stub_open(&mem, KMQ_SEND | KMQ_RECV, 4, 8);
+	ls.q = kmq_alloc(&stub_backend, KMQ_SEND);
+	kmq_attach(ls.q, mem.base, &mem.l, 10);
+	ck_assert_int_eq(pthread_create(&t, NULL, send_later, &ls), 0);
+	ck_assert_int_eq(kmq_recv(q, buf, sizeof(buf), NULL, KMQ_FOREVER), 4);
+	ck_assert_mem_eq(buf, "late", 4);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(ls.err, 0);
+	kmq_close(ls.q);
+	kmq_close(q);
+	free(mem.base);
+}
+END_TEST
+
+static Suite *lib_suite(void)
+{
+	Suite *s = suite_create("lib");
+	TCase *args = tcase_create("arguments");
+	TCase *fast = tcase_create("fastpath");
+	TCase *handle = tcase_create("handle");
+
+	tcase_add_test(args, names);
+	tcase_add_test(args, bad_arguments);
+	tcase_add_test(args, no_device);
+	tcase_add_test(args, backend_choice);
+	tcase_add_test(args, strerror_texts);
+	tcase_add_test(args, map_checks);
+	suite_add_tcase(s, args);
+	tcase_add_test(fast, fast_send_recv);
+	tcase_add_test(fast, fast_full_and_batches);
+	tcase_add_test(fast, fast_recv_too_small);
+	tcase_add_test(fast, fast_borrow_release);
+	tcase_add_test(fast, fast_wake_flags);
+	tcase_add_test(fast, fast_corrupt_length);
+	suite_add_tcase(s, fast);
+	tcase_add_test(handle, handle_timeouts);
+	tcase_add_test(handle, handle_checks);
+	tcase_add_test(handle, handle_batches_and_wakes);
+	tcase_add_test(handle, handle_blocking);
+	suite_add_tcase(s, handle);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(lib_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
