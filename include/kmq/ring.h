@@ -22,10 +22,16 @@
 #define kmq_load_acq(p)		smp_load_acquire(p)
 #define kmq_store(p, v)		WRITE_ONCE(*(p), (v))
 #define kmq_store_rel(p, v)	smp_store_release((p), (v))
-#define kmq_cas(p, o, n)	(cmpxchg64((p), (o), (n)) == (o))
+#define kmq_cas(p, o, n)	kmq_cas_u64((p), (o), (n))
 #define kmq_xchg32(p, v)	xchg((p), (v))
 #define kmq_mb()		smp_mb()
 #define kmq_relax()		cpu_relax()
+/* A function, not a bare comparison: helpers discard the result, and a
+ * discarded comparison is a warning in the module's W=1 build. */
+static inline bool kmq_cas_u64(__u64 *p, __u64 o, __u64 n)
+{
+	return cmpxchg64(p, o, n) == o;
+}
 #else
 #include <stdint.h>
 #include <stdbool.h>
