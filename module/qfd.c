@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The queue fd: one client of one queue. It carries the client id written
+ * into the slots the client holds, its rights (KMQ_OPEN_*), the copying path
+ * (SEND/RECV), WAKE, INFO, poll() and mmap(); its release runs crash repair.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hrtimer.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "qfd.h"
+#include "queue.h"
+#include "repair.h"
+
+/* Copy-path message ids: (client id << 40) | per-fd sequence, the shape the
+ * fast path uses too, so ids of different clients never collide. */
+#define KMQ_ID_SEQ_BITS		40
+#define KMQ_ID_SEQ_MASK		((1ULL << KMQ_ID_SEQ_BITS) - 1)
+
+/* Corrupt messages one RECV may skip before it gives up with -EIO. */
+#define KMQ_RECV_SKIPS		(2 * KMQ_BATCH_MAX)
+
+struct kmq_client {
+	struct kmq_queue *q;
+	u32 id;
+	u32 flags;		/* KMQ_OPEN_* */
+	atomic64_t seq;		/* copy-path message ids */
+};
+
+static const struct file_operations kmq_qfd_fops;
+
+static u64 kmq_client_next_id(struct kmq_client *c)
+{
+	u64 seq = atomic64_inc_return(&c->seq);
+
+	return (u64)c->id << KMQ_ID_SEQ_BITS | (seq & KMQ_ID_SEQ_MASK);
+}
+
+/* ---- taking a slot, sleeping for the first one ------------------------- */
+
+/* Never sleeps: the wait_event() condition of kmq_qfd_take(). Arms the
+ * need-wakeup flag and rechecks before reporting the ring empty. */
+static int kmq_qfd_try_take(struct kmq_queue *q, struct kmq_ring *ring,
+			    u32 *flag, u32 me, u32 state, u32 *idx)
+{
+	int err;
+
+	err = kmq_queue_take(q, ring, me, state, idx);
+	if (err != -EAGAIN)
+		return err;
+	kmq_arm_wake(flag);
+	return kmq_queue_take(q, ring, me, state, idx);
+}
+
+/*
+ * Take a slot: from the ready ring to receive (@recv), else from the free
+ * ring to send. When @block, sleep until one comes, the absolute monotonic
+ * @deadline passes (-ETIMEDOUT; KTIME_MAX: never) or a signal arrives
+ * (-EINTR with a deadline, else -ERESTARTSYS).
+ */
+static int kmq_qfd_take(struct kmq_client *c, bool recv, bool block,
+			ktime_t deadline, u32 *idx)
+{
+	struct kmq_queue *q = c->q;
+	struct kmq_ring *ring = recv ? &q->view.ready : &q->view.free;
+	u32 *flag = recv ? &q->view.hdr->rd_wait : &q->view.hdr->wr_wait;
+	u32 state = recv ? KMQ_SLOT_BORROWED : KMQ_SLOT_CLAIMED;
+	ktime_t left = KTIME_MAX;
+	long ret;
+	int err;
+
+	err = kmq_queue_take(q, ring, c->id, state, idx);
+	if (err != -EAGAIN || !block)
+		return err;
+	if (deadline != KTIME_MAX) {
+		left = ktime_sub(deadline, ktime_get());
+		if (left <= 0)
+			return -ETIMEDOUT;
+	}
+	ret = wait_event_interruptible_hrtimeout(q->wq,
+		(err = kmq_qfd_try_take(q, ring, flag, c->id, state, idx)) !=
+		-EAGAIN, left);
+	if (ret == -ETIME)
+		return -ETIMEDOUT;
+	if (ret)
+		return deadline == KTIME_MAX ? -ERESTARTSYS : -EINTR;
+	return err;
+}
+
+/* Publish or give back held slot @idx, then wake the other side if a
+ * sleeper asked for it. The slot stays held on failure (see below). */
+static int kmq_qfd_push(struct kmq_queue *q, u32 idx, bool ready)
+{
+	struct kmq_view *v = &q->view;
+	int err;
+
+	err = kmq_queue_put_slot(q, ready ? &v->ready : &v->free, idx,
+				 ready ? KMQ_SLOT_READY : KMQ_SLOT_FREE);
+	if (err)
+		return err;
+	if (ready ? kmq_need_wake(&v->hdr->rd_wait) :
+		    kmq_need_wake(&v->hdr->wr_wait))
+		kmq_queue_wake(q, ready ? EPOLLIN | EPOLLRDNORM :
+					  EPOLLOUT | EPOLLWRNORM);
+	return 0;
+}
+
+/* Give a held slot back to the free ring. If even that ring stays blocked
+ * the slot remains held by this client, in state FREE, and crash repair
+ * returns it when the fd is released. */
+static void kmq_qfd_give_back(struct kmq_queue *q, u32 idx)
+{
+	if (kmq_qfd_push(q, idx, false))
+		pr_warn_ratelimited("queue %s: free ring blocked, slot %u held until release\n",
+				    q->name, idx);
+}
+
+/* ---- the copying path -------------------------------------------------- */
+
+static int kmq_iomsg_check(const struct kmq_iomsg *m)
+{
+	return m->flags || m->reserved[0] || m->reserved[1] ? -EINVAL : 0;
+}
+
+/* Send up to io->count messages; blocking applies to the first only. */
+static int kmq_qfd_send(struct kmq_client *c, const struct kmq_io *io,
+			bool block, ktime_t deadline, u32 *done)
+{
+	struct kmq_iomsg __user *umsgs = u64_to_user_ptr(io->msgs);
+	struct kmq_queue *q = c->q;
+	u32 pid = task_tgid_vnr(current);
+	u32 uid = from_kuid_munged(current_user_ns(), current_uid());
+	int err = 0;
+	u32 i;
+
+	for (i = 0; i < io->count; i++) {
+		struct kmq_iomsg m;
+		struct kmq_slot *s;
+		u32 idx;
+		u64 id;
+
+		if (copy_from_user(&m, &umsgs[i], sizeof(m))) {
+			err = -EFAULT;
+			break;
+		}
+		err = kmq_iomsg_check(&m);
+		if (err)
+			break;
+		if (m.len > q->layout.max_msg_size) {
+			err = -EMSGSIZE;
+			break;
+		}
+		err = kmq_qfd_take(c, false, block && i == 0, deadline, &idx);
+		if (err)
+			break;
+		s = kmq_slot_at(&q->view, idx);
+		id = kmq_client_next_id(c);
+		if (copy_from_user(kmq_slot_data(s), u64_to_user_ptr(m.buf),
+				   m.len) ||
+		    put_user(id, &umsgs[i].id)) {
+			kmq_qfd_give_back(q, idx);
+			err = -EFAULT;
+			break;
+		}
+		WRITE_ONCE(s->len, m.len);
+		WRITE_ONCE(s->attr_len, 0);
+		WRITE_ONCE(s->id, id);
+		WRITE_ONCE(s->sent_ns, ktime_get_real_ns());
+		WRITE_ONCE(s->sender_pid, pid);
+		WRITE_ONCE(s->sender_uid, uid);
+		WRITE_ONCE(s->gen, 0);
+		WRITE_ONCE(s->receive_count, 0);
+		WRITE_ONCE(s->first_receive_ns, 0);
+		WRITE_ONCE(s->reserved, 0);
+		err = kmq_qfd_push(q, idx, true);
+		if (err) {
+			/* The ready ring is stuck behind a popper that does not
+			 * release its cell: the message is not sent. */
+			kmq_qfd_give_back(q, idx);
+			break;
+		}
+	}
+	*done = i;
+	return err;
+}
+
+/* Receive up to io->count messages; blocking applies to the first only. */
+static int kmq_qfd_recv(struct kmq_client *c, const struct kmq_io *io,
+			bool block, ktime_t deadline, u32 *done)
+{
+	struct kmq_iomsg __user *umsgs = u64_to_user_ptr(io->msgs);
+	struct kmq_queue *q = c->q;
+	unsigned int skips = 0;
+	int err = 0;
+	u32 i = 0;
+
+	while (i < io->count) {
+		struct kmq_iomsg m;
+		struct kmq_slot *s;
+		u32 idx, len, attr;
+
+		if (copy_from_user(&m, &umsgs[i], sizeof(m))) {
+			err = -EFAULT;
+			break;
+		}
+		err = kmq_iomsg_check(&m);
+		if (err)
+			break;
+		err = kmq_qfd_take(c, true, block && i == 0, deadline, &idx);
+		if (err)
+			break;
+		s = kmq_slot_at(&q->view, idx);
+		/* Written by whoever sent it, maybe a mapper: read each field
+		 * once and check it before use. */
+		len = READ_ONCE(s->len);
+		attr = READ_ONCE(s->attr_len);
+		if ((u64)len + attr > q->layout.max_msg_size) {
+			atomic64_inc(&q->corrupt);
+			kmq_qfd_give_back(q, idx);
+			if (++skips > KMQ_RECV_SKIPS) {
+				err = -EIO;
+				break;
+			}
+			continue;
+		}
+		if (len > m.len) {
+			kmq_qfd_push(q, idx, true);	/* to be received again */
+			if (!i && put_user(len, &umsgs[i].len))
+				err = -EFAULT;
+			else
+				err = -EMSGSIZE;
+			break;
+		}
+		m.len = len;
+		m.flags = 0;
+		m.id = READ_ONCE(s->id);
+		m.sent_ns = READ_ONCE(s->sent_ns);
+		m.sender_pid = READ_ONCE(s->sender_pid);
+		m.sender_uid = READ_ONCE(s->sender_uid);
+		if (copy_to_user(u64_to_user_ptr(m.buf),
+				 (u8 *)kmq_slot_data(s) + attr, len) ||
+		    copy_to_user(&umsgs[i], &m, sizeof(m))) {
+			kmq_qfd_push(q, idx, true);
+			err = -EFAULT;
+			break;
+		}
+		kmq_qfd_give_back(q, idx);
+		i++;
+	}
+	*done = i;
+	return err;
+}
+
+static long kmq_qfd_io(struct file *file, struct kmq_client *c, bool recv,
+		       struct kmq_io __user *uio)
+{
+	ktime_t deadline = KTIME_MAX;
+	struct kmq_io io;
+	bool block;
+	u32 done = 0;
+	int err;
+
+	if (!(c->flags & (recv ? KMQ_OPEN_RECV : KMQ_OPEN_SEND)))
+		return -EBADF;
+	if (copy_from_user(&io, uio, sizeof(io)))
+		return -EFAULT;
+	if (!io.count || io.count > KMQ_BATCH_MAX ||
+	    io.flags & ~KMQ_IO_NONBLOCK || io.reserved0 || io.reserved[0] ||
+	    io.reserved[1])
+		return -EINVAL;
+	block = !(io.flags & KMQ_IO_NONBLOCK) &&
+		!(file->f_flags & O_NONBLOCK) && io.timeout_ns;
+	if (block && io.timeout_ns > 0)
+		deadline = ktime_add_safe(ktime_get(), ns_to_ktime(io.timeout_ns));
+
+	if (recv)
+		err = kmq_qfd_recv(c, &io, block, deadline, &done);
+	else
+		err = kmq_qfd_send(c, &io, block, deadline, &done);
+	if (put_user(done, &uio->done))
+		return -EFAULT;
+	return done ? 0 : err;
+}
+
+/* ---- the other operations ------------------------------------------------ */
+
+static long kmq_qfd_wake(struct kmq_client *c, unsigned long arg)
+{
+	__poll_t events = 0;
+
+	if (!arg || arg & ~(unsigned long)(KMQ_WAKE_READERS | KMQ_WAKE_WRITERS))
+		return -EINVAL;
+	if (arg & KMQ_WAKE_READERS)
+		events |= EPOLLIN | EPOLLRDNORM;
+	if (arg & KMQ_WAKE_WRITERS)
+		events |= EPOLLOUT | EPOLLWRNORM;
+	kmq_queue_wake(c->q, events);
+	return 0;
+}
+
+static long kmq_qfd_info(struct kmq_client *c, struct kmq_info __user *uinfo)
+{
+	struct kmq_info info;
+
+	kmq_queue_info(c->q, &info);
+	info.client_id = c->id;
+	info.open_flags = c->flags;
+	return copy_to_user(uinfo, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long kmq_qfd_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct kmq_client *c = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case KMQ_IOC_SEND:
+		return kmq_qfd_io(file, c, false, uarg);
+	case KMQ_IOC_RECV:
+		return kmq_qfd_io(file, c, true, uarg);
+	case KMQ_IOC_WAKE:
+		return kmq_qfd_wake(c, arg);
+	case KMQ_IOC_INFO:
+		return kmq_qfd_info(c, uarg);
+	}
+	return -ENOTTY;
+}
+
+static __poll_t kmq_qfd_poll(struct file *file, poll_table *wait)
+{
+	struct kmq_client *c = file->private_data;
+	struct kmq_queue *q = c->q;
+	struct kmq_view *v = &q->view;
+	__poll_t want = poll_requested_events(wait);
+	__poll_t mask = 0;
+
+	poll_wait(file, &q->wq, wait);
+	if (want & (EPOLLIN | EPOLLRDNORM)) {
+		if (!kmq_queue_ring_ready(&v->ready)) {
+			kmq_arm_wake(&v->hdr->rd_wait);
+			if (kmq_queue_ring_ready(&v->ready))
+				mask |= EPOLLIN | EPOLLRDNORM;
+		} else {
+			mask |= EPOLLIN | EPOLLRDNORM;
+		}
+	}
+	if (want & (EPOLLOUT | EPOLLWRNORM)) {
+		if (!kmq_queue_ring_ready(&v->free)) {
+			kmq_arm_wake(&v->hdr->wr_wait);
+			if (kmq_queue_ring_ready(&v->free))
+				mask |= EPOLLOUT | EPOLLWRNORM;
+		} else {
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		}
+	}
+	return mask;
+}
+
+/* ---- mmap ---------------------------------------------------------------- */
+
+/*
+ * A mapping is of the queue's shmem file itself (vma->vm_file is switched to
+ * it, and shmem's own mmap and fault handlers serve it), so the pages are
+ * ordinary shmem page-cache pages with correct reverse mapping, and futexes
+ * in the mapping key on the shmem inode across processes. Each VMA also pins
+ * the queue fd through vm_private_data, so the client (and its id) lives
+ * until the last munmap: release, and crash repair, come after it.
+ * The VMA operations are shmem's with open/close added to keep that pin
+ * across fork, split and mremap.
+ */
+static const struct vm_operations_struct *kmq_shmem_vm_ops;
+static struct vm_operations_struct kmq_vm_ops;
+static DEFINE_MUTEX(kmq_vm_ops_lock);
+
+static void kmq_vm_open(struct vm_area_struct *vma)
+{
+	get_file(vma->vm_private_data);
+}
+
+static void kmq_vm_close(struct vm_area_struct *vma)
+{
+	fput(vma->vm_private_data);	/* deferred: release runs later */
+}
+
+static int kmq_vm_ops_bind(const struct vm_operations_struct *shm_ops)
+{
+	int err = 0;
+
+	mutex_lock(&kmq_vm_ops_lock);
+	if (!kmq_shmem_vm_ops) {
+		if (!shm_ops || shm_ops->open || shm_ops->close) {
+			err = -ENODEV;
+		} else {
+			kmq_vm_ops = *shm_ops;
+			kmq_vm_ops.open = kmq_vm_open;
+			kmq_vm_ops.close = kmq_vm_close;
+			kmq_shmem_vm_ops = shm_ops;
+		}
+	} else if (kmq_shmem_vm_ops != shm_ops) {
+		err = -ENODEV;
+	}
+	mutex_unlock(&kmq_vm_ops_lock);
+	if (err)
+		pr_warn_once("shmem mappings cannot be wrapped on this kernel\n");
+	return err;
+}
+
+static int kmq_qfd_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct kmq_client *c = file->private_data;
+	struct kmq_queue *q = c->q;
+	int err;
+
+	if (!(c->flags & KMQ_OPEN_MAP))
+		return -EACCES;
+	if (!(vma->vm_flags & VM_SHARED) ||
+	    vma->vm_pgoff != KMQ_OFF_QUEUE >> PAGE_SHIFT ||
+	    vma->vm_end - vma->vm_start != PAGE_ALIGN(q->layout.size))
+		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	vma->vm_flags &= ~VM_MAYEXEC;
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+
+	/* From here on a failure makes mmap_region() fput the shmem file. */
+	vma_set_file(vma, q->shm);
+	err = call_mmap(q->shm, vma);
+	if (err)
+		return err;
+	err = kmq_vm_ops_bind(vma->vm_ops);
+	if (err)
+		return err;
+	vma->vm_ops = &kmq_vm_ops;
+	vma->vm_private_data = get_file(file);
+	return 0;
+}
+
+/* ---- open and release ---------------------------------------------------- */
+
+static int kmq_qfd_release(struct inode *inode, struct file *file)
+{
+	struct kmq_client *c = file->private_data;
+	struct kmq_queue *q = c->q;
+
+	kmq_repair_client(q, c->id);
+	ida_free(&q->ids, c->id);
+	atomic_dec(&q->clients);
+	kfree(c);
+	kmq_queue_put(q);
+	return 0;
+}
+
+static const struct file_operations kmq_qfd_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kmq_qfd_release,
+	.unlocked_ioctl	= kmq_qfd_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.poll		= kmq_qfd_poll,
+	.mmap		= kmq_qfd_mmap,
+	.llseek		= noop_llseek,
+};
+
+int kmq_qfd_open(struct kmq_queue *q, u32 flags)
+{
+	struct kmq_client *c;
+	struct file *file;
+	int fd, id, err;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!c)
+		return -ENOMEM;
+	atomic64_set(&c->seq, 0);
+	c->flags = flags;
+	id = ida_alloc_range(&q->ids, 1, KMQ_CLIENT_MAX, GFP_KERNEL);
+	if (id < 0) {
+		err = id == -ENOSPC ? -EMFILE : id;
+		goto err_free;
+	}
+	c->id = id;
+	c->q = kmq_queue_get(q);
+
+	fd = get_unused_fd_flags(O_RDWR |
+				 (flags & KMQ_OPEN_CLOEXEC ? O_CLOEXEC : 0));
+	if (fd < 0) {
+		err = fd;
+		goto err_id;
+	}
+	file = anon_inode_getfile("[kmq]", &kmq_qfd_fops, c,
+				  O_RDWR | (flags & KMQ_OPEN_NONBLOCK ?
+					    O_NONBLOCK : 0));
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto err_fd;
+	}
+	atomic_inc(&q->clients);
+	fd_install(fd, file);
+	return fd;
+
+err_fd:
+	put_unused_fd(fd);
+err_id:
+	ida_free(&q->ids, id);
+	kmq_queue_put(q);
+err_free:
+	kfree(c);
+	return err;
+}

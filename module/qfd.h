@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The queue fd: one client of one queue, with its id, its rights, the
+ * copying path (SEND/RECV), poll, mmap and crash repair on release.
+ */
+#ifndef _KMQ_QFD_H
+#define _KMQ_QFD_H
+
+#include <linux/types.h>
+
+struct kmq_queue;
+
+/*
+ * kmq_qfd_open - open a new queue fd on @q with KMQ_OPEN_* @flags (already
+ * validated and permission-checked by the caller). The fd takes its own
+ * reference on @q and a new client id. Returns the fd or -errno.
+ */
+int kmq_qfd_open(struct kmq_queue *q, u32 flags);
+
+#endif /* _KMQ_QFD_H */
