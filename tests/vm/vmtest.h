@@ -521,7 +521,7 @@ static inline int vt_run(Suite *s)
 
 	vt_require_dev();
 	vt_cleanup_prefix();
-	srunner_run_all(sr, CK_NORMAL);
+	srunner_run_all(sr, CK_ENV);	/* CK_VERBOSITY=verbose lists each test */
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	left = vt_cleanup_prefix();
