@@ -82,6 +82,7 @@ check: deps
 	$(MAKE) check-w1
 	$(MAKE) all
 	$(MAKE) check-unit
+	$(MAKE) check-bench
 	$(MAKE) check-vm
 
 check-unit: $(UNIT_BIN)
@@ -104,3 +105,28 @@ install: all
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(O)
+
+# ---- kmq-bench (tools/bench): `make bench` measures on this host (kmq's fast
+# path on a memfd queue, next to its peers), `make bench-vm` in the VM through
+# /dev/kmq, `make check-bench` is a smoke run of seconds (no thresholds).
+BENCH_OBJ  := $(patsubst %.c,$(O)/%.o,$(wildcard tools/bench/*.c))
+BENCH_IOX  := $(lastword $(sort $(wildcard /usr/include/iceoryx/v*)))
+BENCH_ARGS ?=
+.PHONY: bench bench-vm check-bench
+
+$(O)/tools/bench/%.o: tools/bench/%.c tools/bench/bench.h $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itools/lib/kmq -isystem $(BENCH_IOX) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/bin/kmq-bench: $(BENCH_OBJ) $(O)/lib/libkmq.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(BENCH_OBJ) $(O)/lib/libkmq.a -lzmq -lnng -liceoryx_binding_c -lrt -pthread
+
+bench: $(O)/bin/kmq-bench
+	$(O)/bin/kmq-bench --out $(O)/bench $(BENCH_ARGS)
+
+bench-vm: module $(O)/bin/kmq-bench
+	tools/bench/run-vm $(BENCH_ARGS)
+
+check-bench: $(O)/bin/kmq-bench
+	$(O)/bin/kmq-bench --smoke --out $(O)/bench-smoke >/dev/null
