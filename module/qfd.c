@@ -119,11 +119,14 @@ static int kmq_qfd_push(struct kmq_queue *q, u32 idx, bool ready)
 /* Give a held slot back to the free ring. If even that ring stays blocked
  * the slot remains held by this client, in state FREE, and crash repair
  * returns it when the fd is released. */
-static void kmq_qfd_give_back(struct kmq_queue *q, u32 idx)
+static int kmq_qfd_give_back(struct kmq_queue *q, u32 idx)
 {
-	if (kmq_qfd_push(q, idx, false))
+	int err = kmq_qfd_push(q, idx, false);
+
+	if (err)
 		pr_warn_ratelimited("queue %s: free ring blocked, slot %u held until release\n",
 				    q->name, idx);
+	return err;
 }
 
 /* ---- the copying path -------------------------------------------------- */
@@ -227,8 +230,7 @@ static int kmq_qfd_recv(struct kmq_client *c, const struct kmq_io *io,
 		attr = READ_ONCE(s->attr_len);
 		if ((u64)len + attr > q->layout.max_msg_size) {
 			atomic64_inc(&q->corrupt);
-			kmq_qfd_give_back(q, idx);
-			if (++skips > KMQ_RECV_SKIPS) {
+			if (kmq_qfd_give_back(q, idx) || ++skips > KMQ_RECV_SKIPS) {
 				err = -EIO;
 				break;
 			}
@@ -255,8 +257,9 @@ static int kmq_qfd_recv(struct kmq_client *c, const struct kmq_io *io,
 			err = -EFAULT;
 			break;
 		}
-		kmq_qfd_give_back(q, idx);
 		i++;
+		if (kmq_qfd_give_back(q, idx))
+			break;	/* delivered; do not wait again this call */
 	}
 	*done = i;
 	return err;

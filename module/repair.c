@@ -85,14 +85,24 @@ static void kmq_repair_mark(struct kmq_ring *r, unsigned long *map)
 	}
 }
 
+/* What pushing into one ring gave in this round. */
+struct kmq_repair_ring {
+	struct kmq_ring *ring;
+	int err;		/* 0, or the first -EBUSY / -EIO: stop trying */
+};
+
 /*
  * Step 2: give back every slot whose header names @me and that no cell
- * names. Returns how many could not be pushed yet (a cell still held).
+ * names. After a ring's first failed push no more are tried in this round
+ * (each try may spin KMQ_RING_SPINS times): those slots wait for the next
+ * round (-EBUSY) or are counted corrupt (-EIO). Returns how many wait.
  */
 static u32 kmq_repair_slots(struct kmq_queue *q, u32 me, u64 *repaired,
 			    u64 *corrupt)
 {
 	struct kmq_view *v = &q->view;
+	struct kmq_repair_ring to_free = { &v->free, 0 };
+	struct kmq_repair_ring to_ready = { &v->ready, 0 };
 	u32 cap = q->layout.capacity, busy = 0, j;
 
 	bitmap_zero(q->repair_map, cap);
@@ -104,7 +114,7 @@ static u32 kmq_repair_slots(struct kmq_queue *q, u32 me, u64 *repaired,
 
 	for (j = 0; j < cap; j++) {
 		struct kmq_slot *s = kmq_slot_at(v, j);
-		struct kmq_ring *ring;
+		struct kmq_repair_ring *dst;
 		u32 state, to;
 		bool bad = false;
 		int err;
@@ -117,22 +127,30 @@ static u32 kmq_repair_slots(struct kmq_queue *q, u32 me, u64 *repaired,
 		switch (state) {
 		case KMQ_SLOT_CLAIMED:
 		case KMQ_SLOT_FREE:
-			ring = &v->free;
+			dst = &to_free;
 			to = KMQ_SLOT_FREE;
 			break;
 		case KMQ_SLOT_READY:
 		case KMQ_SLOT_BORROWED:
-			ring = &v->ready;	/* delivered again */
+			dst = &to_ready;	/* delivered again */
 			to = KMQ_SLOT_READY;
 			break;
 		default:
 			bad = true;		/* no state we know: free it */
-			ring = &v->free;
+			dst = &to_free;
 			to = KMQ_SLOT_FREE;
 			break;
 		}
+		if (dst->err == -EBUSY) {
+			busy++;
+			continue;
+		}
+		if (dst->err) {
+			(*corrupt)++;
+			continue;
+		}
 		kmq_store(&s->owner, 0);
-		err = kmq_put(v, ring, j, to, corrupt);
+		err = kmq_put(v, dst->ring, j, to, corrupt);
 		if (err == -EBUSY) {
 			kmq_store(&s->state, state);
 			kmq_store(&s->owner, me);	/* next round */
@@ -142,6 +160,7 @@ static u32 kmq_repair_slots(struct kmq_queue *q, u32 me, u64 *repaired,
 		} else {
 			(*repaired)++;
 		}
+		dst->err = err;
 	}
 	return busy;
 }
