@@ -81,8 +81,10 @@ int kmq_delete(const char *name);
  * otherwise falls back to the copying path. *@out is set on success. */
 int kmq_open(const char *name, unsigned int flags, struct kmq **out);
 
-/* kmq_close - release everything @q holds (borrowed messages go back to the
- * queue for redelivery) and free it. NULL is fine. */
+/* kmq_close - release everything @q holds and free it. NULL is fine.
+ * Messages borrowed on a mapped queue and not released go back to the
+ * queue for redelivery (as when a process dies); on a copying queue a
+ * borrow was a private copy, already taken from the queue: it is freed. */
 void kmq_close(struct kmq *q);
 
 /* kmq_fd - the queue fd, for poll()/epoll: EPOLLIN when a message is ready,
@@ -104,7 +106,8 @@ int kmq_recv(struct kmq *q, void *buf, size_t cap, struct kmq_msg *msg,
 	     int64_t timeout_ns);
 
 /* kmq_borrow - lend the next message in place (mapped queues; copying
- * queues get a private copy). Must be given back with kmq_release(). */
+ * queues get a private copy, taken from the queue at once). Must be given
+ * back with kmq_release(); -EINVAL if @msg is not a borrow of @q. */
 int kmq_borrow(struct kmq *q, struct kmq_msg *msg, int64_t timeout_ns);
 
 /* kmq_release - return a borrowed message's slot to the queue. */

@@ -10,14 +10,28 @@
 #include <unistd.h>
 #include "internal.h"
 
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
 void kmq_fast_init(struct kmq_fast *f, void *base, const struct kmq_layout *l,
 		   __u32 client_id)
 {
 	memset(f, 0, sizeof(*f));
 	kmq_view_init(&f->v, base, l);
 	f->client_id = client_id;
+	/* Ids are client id + count, and client ids are reused once their
+	 * fd is closed: start the count at the clock, which no handle's
+	 * count outruns (a send takes more than 1 ns), so a later handle
+	 * with the same client id starts above every id of the earlier one
+	 * (until the 40-bit count wraps, about every 18 minutes). */
+	f->seq = now_ns() & ((1ULL << KMQ_ID_SEQ_BITS) - 1);
 	f->pid = (__u32)getpid();
-	f->uid = (__u32)geteuid();
+	f->uid = (__u32)getuid();	/* as the copying path reports */
 }
 
 /*
@@ -42,14 +56,6 @@ static int put(struct kmq_fast *f, struct kmq_ring *r, __u32 idx, __u32 state)
 			sched_yield();
 	}
 	return err;
-}
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
 /*
