@@ -21,6 +21,7 @@ failures=0
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
 	kmqctl delete-queue "$Q" >/dev/null 2>&1
+	kmqctl delete-queue "cli-perm-$$" >/dev/null 2>&1
 	rm -f "$OUT" "$ERR"
 }
 trap cleanup EXIT
@@ -60,7 +61,7 @@ check() {
 	python3 - "$OUT" "$1" <<'EOF' || fail "check: $1"
 import base64, hashlib, json, sys
 j = json.load(open(sys.argv[1]))
-ok = eval(sys.argv[2])
+ok = eval("(" + sys.argv[2] + ")")
 if not ok:
     print("  json:", json.dumps(j)[:600])
     sys.exit(1)
@@ -100,7 +101,8 @@ and j['Messages'][0]['MessageId'] == '$id1'
 and all(m['MD5OfBody'] == hashlib.md5(m['Body'].encode()).hexdigest() for m in j['Messages'])
 and all(abs(int(m['Attributes']['SentTimestamp']) - $now_ms) < 600000 for m in j['Messages'])
 and all(m['Attributes']['SenderId'].split(':')[0] == '$(id -u)' for m in j['Messages'])
-and all('BodyEncoding' not in m for m in j['Messages'])"
+and all('BodyEncoding' not in m for m in j['Messages'])
+and len(set(m['MessageId'] for m in j['Messages'])) == 3"
 
 # --- empty: exit 0 and print nothing, waiting or not ---
 ok receive-message --queue "$Q" && { [[ -s $OUT ]] && fail "empty receive printed something"; }
@@ -135,6 +137,23 @@ bad 2 "unknown command" frobnicate
 bad 1 "no-such-queue-$$" send-message --queue "no-such-queue-$$" --message-body x
 bad 1 "no-such-queue-$$" receive-message --queue "no-such-queue-$$"
 bad 1 "no-such-queue-$$" get-queue-attributes --queue "no-such-queue-$$"
+
+# --- permissions: write-only rights cannot map, so libkmq copies instead ---
+if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	as_nobody=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups)
+	P=cli-perm-$$
+	ok create-queue "$P" --capacity 4 --max-message-size 64 --mode 0622
+	"${as_nobody[@]}" kmqctl send-message --queue "$P" --message-body "from nobody" >"$OUT" 2>"$ERR" ||
+		fail "send-message as nobody to a 0622 queue"
+	"${as_nobody[@]}" kmqctl receive-message --queue "$P" >"$OUT" 2>"$ERR"
+	rc=$?
+	{ [[ $rc == 1 ]] && grep -q '^kmqctl: receive-message: .*Permission denied' "$ERR"; } ||
+		fail "receive-message as nobody from a 0622 queue: status $rc"
+	"${as_nobody[@]}" kmqctl delete-queue "$P" >"$OUT" 2>"$ERR" && fail "delete-queue as nobody"
+	ok receive-message --queue "$P" &&
+		check "j['Messages'][0]['Body'] == 'from nobody' and j['Messages'][0]['Attributes']['SenderId'].split(':')[0] == '$(id -u nobody)'"
+	ok delete-queue "$P"
+fi
 
 # --- delete: silent; then it is gone ---
 ok delete-queue "$Q" && { [[ -s $OUT ]] && fail "delete-queue printed something"; }

@@ -233,14 +233,14 @@ START_TEST(fast_send_recv)
 	struct kmq_rbuf b;
 	char buf[64];
 	unsigned int wake = 0;
-	struct qmem q;
-	__u64 id, t0;
+	struct qmem q, q2;
+	__u64 id, id2, t0;
 
 	q_new(&q, 4, 64, 7);
 	t0 = now_ns(CLOCK_REALTIME);
 	ck_assert_int_eq(kmq_fast_send(&q.f, &iov, 1, &id, &wake), 1);
 	ck_assert_uint_eq(wake, 0);
-	ck_assert_uint_eq(id, (7ULL << 40) | 1);
+	ck_assert_uint_eq(id >> 40, 7);			/* client id */
 	ck_assert_int_eq(kmq_fast_events(&q.f, KMQ_READABLE | KMQ_WRITABLE),
 			 KMQ_READABLE | KMQ_WRITABLE);
 
@@ -254,7 +254,7 @@ START_TEST(fast_send_recv)
 	ck_assert_ptr_eq(b.msg.data, buf);
 	ck_assert_uint_eq(b.msg.id, id);
 	ck_assert_uint_eq(b.msg.sender_pid, (__u32)getpid());
-	ck_assert_uint_eq(b.msg.sender_uid, (__u32)geteuid());
+	ck_assert_uint_eq(b.msg.sender_uid, (__u32)getuid());
 	ck_assert_uint_ge(b.msg.sent_ns, t0);
 	ck_assert_uint_le(b.msg.sent_ns, now_ns(CLOCK_REALTIME));
 	ck_assert_uint_eq(b.msg.slot, KMQ_MSG_NOSLOT);
@@ -264,8 +264,8 @@ START_TEST(fast_send_recv)
 	/* zero-length messages are messages */
 	iov.len = 0;
 	iov.data = NULL;
-	ck_assert_int_eq(kmq_fast_send(&q.f, &iov, 1, &id, &wake), 1);
-	ck_assert_uint_eq(id, (7ULL << 40) | 2);
+	ck_assert_int_eq(kmq_fast_send(&q.f, &iov, 1, &id2, &wake), 1);
+	ck_assert_uint_eq(id2, id + 1);
 	ck_assert_int_eq(kmq_fast_recv(&q.f, &b, 1, &wake), 1);
 	ck_assert_uint_eq(b.msg.len, 0);
 
@@ -274,6 +274,13 @@ START_TEST(fast_send_recv)
 	iov.len = 65;
 	ck_assert_int_eq(kmq_fast_send(&q.f, &iov, 1, NULL, &wake), -EMSGSIZE);
 	ck_assert_uint_eq(kmq_ring_count(&q.f.v.free), 4);
+
+	/* a later handle with the same client id does not repeat ids */
+	q_new(&q2, 4, 64, 7);
+	iov.len = 1;
+	ck_assert_int_eq(kmq_fast_send(&q2.f, &iov, 1, &id, &wake), 1);
+	ck_assert_uint_gt(id, id2);
+	free(q2.base);
 	free(q.base);
 }
 END_TEST
@@ -560,7 +567,7 @@ START_TEST(handle_checks)
 	struct kmq_msg m;
 	struct kmq *q, *r;
 	char buf[32];
-	uint64_t id = 0;
+	uint64_t id = 0, id2 = 0;
 
 	q = stub_open(&mem, KMQ_SEND, 4, 16);
 	ck_assert_int_eq(kmq_recv(q, buf, sizeof(buf), NULL, 0), -EPERM);
@@ -570,9 +577,10 @@ START_TEST(handle_checks)
 	ck_assert_int_eq(kmq_send(q, buf, (size_t)1 << 33, 0), -EMSGSIZE);
 	ck_assert_int_eq(kmq_send_batch(q, &iov, 0, 0), -EINVAL);
 	ck_assert_int_eq(kmq_send_batch(q, NULL, 1, 0), -EINVAL);
-	ck_assert_int_eq(kmq_send(q, NULL, 0, 0), 0);
-	ck_assert_int_eq(kmq_send_id(q, "y", 1, &id, 0), 0);
-	ck_assert_uint_eq(id, (9ULL << 40) | 2);
+	ck_assert_int_eq(kmq_send_id(q, NULL, 0, &id, 0), 0);
+	ck_assert_uint_eq(id >> 40, 9);
+	ck_assert_int_eq(kmq_send_id(q, "y", 1, &id2, 0), 0);
+	ck_assert_uint_eq(id2, id + 1);
 	ck_assert_int_eq(kmq_recv_batch(q, &rb, 1, 0), -EPERM);
 	kmq_close(q);
 	free(mem.base);
