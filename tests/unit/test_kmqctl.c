@@ -110,6 +110,14 @@ START_TEST(commands)
 	BAD("help", "frobnicate");
 	BAD("help", "a", "b");
 	BAD("-x");
+
+	setenv("KMQ_BACKEND", "pigeon", 1);
+	ck_assert_ptr_nonnull(strstr(BAD("list-queues"), "KMQ_BACKEND"));
+	setenv("KMQ_BACKEND", "shm", 1);
+	RUN("list-queues");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "not supported"));
+	unsetenv("KMQ_BACKEND");
 }
 END_TEST
 

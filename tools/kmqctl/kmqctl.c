@@ -5,6 +5,7 @@
  * (or --queue-url kmq:///NAME) where aws takes a queue URL.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "kmqctl.h"
 
@@ -74,6 +75,7 @@ int help_main(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const struct command *c;
+	const char *backend;
 
 	if (argc < 2)
 		return fail(EXIT_USAGE, EINVAL,
@@ -84,5 +86,12 @@ int main(int argc, char **argv)
 	if (!c)
 		return fail(EXIT_USAGE, EINVAL,
 			    "unknown command '%s' (try 'kmqctl help')", argv[1]);
+	/* libkmq answers a bad KMQ_BACKEND with a bare -EINVAL: say why. */
+	backend = getenv("KMQ_BACKEND");
+	if (backend && *backend && strcmp(backend, "kernel") &&
+	    strcmp(backend, "shm"))
+		return fail(EXIT_USAGE, EINVAL,
+			    "KMQ_BACKEND='%s' is neither 'kernel' nor 'shm'",
+			    backend);
 	return c->fn(argc - 1, argv + 1);
 }
