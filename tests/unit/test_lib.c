@@ -476,6 +476,59 @@ START_TEST(fast_corrupt_length)
 }
 END_TEST
 
+struct late_release {
+	struct kmq_ring *r;
+	__u64 pos;
+};
+
+static void *release_later(void *arg)
+{
+	struct late_release *lr = arg;
+	struct timespec t = { 0, 20000000 };
+
+	nanosleep(&t, NULL);
+	kmq_ring_release(lr->r, lr->pos);
+	return NULL;
+}
+
+/* A send whose ready-ring cell is still held by a popper of the previous
+ * lap (preempted between its CAS and its release) waits it out, yielding,
+ * and neither fails nor loses its slot. */
+START_TEST(fast_put_waits_for_popper)
+{
+	struct kmq_iov iov = { "m", 1 };
+	struct late_release lr;
+	struct kmq_rbuf b[4];
+	char bufs[4][8];
+	unsigned int wake = 0, i;
+	struct qmem q;
+	pthread_t t;
+	__u32 idx;
+
+	q_new(&q, 4, 8, 2);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(kmq_fast_send(&q.f, &iov, 1, NULL, &wake), 1);
+	/* another client pops position 0 and stalls before releasing */
+	ck_assert_int_eq(kmq_ring_pop(&q.f.v.ready, 3, &idx, &lr.pos, NULL), 0);
+	memset(b, 0, sizeof(b));
+	for (i = 0; i < 4; i++) {
+		b[i].buf = bufs[i];
+		b[i].cap = sizeof(bufs[i]);
+	}
+	ck_assert_int_eq(kmq_fast_recv(&q.f, b, 4, &wake), 3);
+	lr.r = &q.f.v.ready;
+	ck_assert_int_eq(pthread_create(&t, NULL, release_later, &lr), 0);
+	iov.data = "late";
+	iov.len = 4;
+	ck_assert_int_eq(kmq_fast_send(&q.f, &iov, 1, NULL, &wake), 1);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(kmq_fast_recv(&q.f, b, 1, &wake), 1);
+	ck_assert_mem_eq(bufs[0], "late", 4);
+	ck_assert_uint_eq(q.f.corrupt, 0);
+	free(q.base);
+}
+END_TEST
+
 /* ---- the handle layer on a stub backend ------------------------------- */
 
 static int stub_wakes;
@@ -698,6 +751,7 @@ static Suite *lib_suite(void)
 	tcase_add_test(fast, fast_borrow_release);
 	tcase_add_test(fast, fast_wake_flags);
 	tcase_add_test(fast, fast_corrupt_length);
+	tcase_add_test(fast, fast_put_waits_for_popper);
 	suite_add_tcase(s, fast);
 	tcase_add_test(handle, handle_timeouts);
 	tcase_add_test(handle, handle_checks);
