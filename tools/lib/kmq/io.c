@@ -3,6 +3,7 @@
  * Sending and receiving on a handle: argument checks, then the fast path
  * (mapped) with waits and wakes around it, or the backend's copying path.
  */
+#include <limits.h>
 #include <string.h>
 #include "internal.h"
 
@@ -19,7 +20,7 @@ static int check_send(struct kmq *q, const struct kmq_iov *msgs,
 {
 	unsigned int i;
 
-	if (!q || !msgs || !n)
+	if (!q || !msgs || !n || n > INT_MAX)	/* counts are returned as int */
 		return -EINVAL;
 	if (!(q->flags & KMQ_SEND))
 		return -EPERM;
@@ -37,7 +38,7 @@ static int check_recv(struct kmq *q, const struct kmq_rbuf *bufs,
 {
 	unsigned int i;
 
-	if (!q || !bufs || !n)
+	if (!q || !bufs || !n || n > INT_MAX)
 		return -EINVAL;
 	if (!(q->flags & KMQ_RECV))
 		return -EPERM;
