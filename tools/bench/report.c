@@ -134,9 +134,12 @@ static const struct result *find(const struct result *r, size_t n, const char *s
 	return NULL;
 }
 
+/* Ran, and has figures to compare (a smoke cell may have none). */
 static bool ok(const struct result *r)
 {
-	return r && !r->skip && !r->fail;
+	if (!r || r->skip || r->fail)
+		return false;
+	return r->kind == TEST_THROUGHPUT ? r->msgs_per_s > 0 : r->n > 0 && r->p50 > 0;
 }
 
 static bool have_sys(const struct result *r, size_t n, const char *sys)
@@ -202,10 +205,10 @@ static size_t targets(const struct result *r, size_t n, struct target *t)
 			double p999 = (double)x->p999 / (double)y->p999;
 
 			tgt(t, &nt, q, p50 <= 1.5, "spin 64 B one-way p50 <= 1.5x bare ring",
-			    "%s vs %s: %.2fx", fmt_ns(a, sizeof(a), (double)x->p50),
+			    "%s vs %s: %.3gx", fmt_ns(a, sizeof(a), (double)x->p50),
 			    fmt_ns(b, sizeof(b), (double)y->p50), p50);
 			tgt(t, &nt, q, p999 <= 3, "spin 64 B one-way p99.9 <= 3x bare ring",
-			    "%s vs %s: %.2fx", fmt_ns(a, sizeof(a), (double)x->p999),
+			    "%s vs %s: %.3gx", fmt_ns(a, sizeof(a), (double)x->p999),
 			    fmt_ns(b, sizeof(b), (double)y->p999), p999);
 		} else {
 			tgt(t, &nt, q, -1, "spin 64 B one-way vs bare ring", "not measured");
@@ -219,7 +222,7 @@ static size_t targets(const struct result *r, size_t n, struct target *t)
 			if (ok(y))
 				tgt(t, &nt, q, x->msgs_per_s >= 0.5 * y->msgs_per_s,
 				    "1->1 64 B throughput >= 0.5x bare ring",
-				    "%s vs %s msg/s: %.2fx", fmt_rate(a, sizeof(a), x->msgs_per_s),
+				    "%s vs %s msg/s: %.3gx", fmt_rate(a, sizeof(a), x->msgs_per_s),
 				    fmt_rate(b, sizeof(b), y->msgs_per_s),
 				    x->msgs_per_s / y->msgs_per_s);
 		} else {
@@ -235,7 +238,7 @@ static size_t targets(const struct result *r, size_t n, struct target *t)
 				 y ? y->sys->label : slow[i]);
 			if (ok(x) && ok(y))
 				tgt(t, &nt, q, (double)y->p50 >= 50.0 * (double)x->p50, what,
-				    "%s vs %s: %.0fx", fmt_ns(a, sizeof(a), (double)y->p50),
+				    "%s vs %s: %.3gx", fmt_ns(a, sizeof(a), (double)y->p50),
 				    fmt_ns(b, sizeof(b), (double)x->p50),
 				    (double)y->p50 / (double)x->p50);
 			else
@@ -288,14 +291,14 @@ static size_t targets(const struct result *r, size_t n, struct target *t)
 			}
 			if (lat_n)
 				tgt(t, &nt, q, !lat_bad, "lower p50 than iceoryx at every size (spin)",
-				    "%d/%d cells lower; worst kmq/iceoryx p50 %.2fx%s%s", lat_n - lat_bad,
+				    "%d/%d cells lower; worst kmq/iceoryx p50 %.3gx%s%s", lat_n - lat_bad,
 				    lat_n, worst_lat, lat_bad ? "; missed:" : "", lat_miss);
 			else
 				tgt(t, &nt, q, -1, "lower p50 than iceoryx at every size", "not measured");
 			if (tp_n)
 				tgt(t, &nt, q, !tp_bad,
 				    "higher 1->1 throughput than iceoryx at every size (spin)",
-				    "%d/%d sizes higher; worst kmq/iceoryx %.2fx%s%s", tp_n - tp_bad, tp_n,
+				    "%d/%d sizes higher; worst kmq/iceoryx %.3gx%s%s", tp_n - tp_bad, tp_n,
 				    worst_tp, tp_bad ? "; missed:" : "", tp_miss);
 			else
 				tgt(t, &nt, q, -1, "higher throughput than iceoryx at every size",
@@ -306,7 +309,7 @@ static size_t targets(const struct result *r, size_t n, struct target *t)
 		y = find(r, n, "pipe", TEST_OPENLOOP, WAIT_BLOCK, TOPO_1_1, 64);
 		if (ok(x) && ok(y))
 			tgt(t, &nt, q, x->p50 <= y->p50, "blocking 64 B one-way p50 <= pipe's",
-			    "%s vs %s: %.2fx", fmt_ns(a, sizeof(a), (double)x->p50),
+			    "%s vs %s: %.3gx", fmt_ns(a, sizeof(a), (double)x->p50),
 			    fmt_ns(b, sizeof(b), (double)y->p50), (double)x->p50 / (double)y->p50);
 		else
 			tgt(t, &nt, q, -1, "blocking 64 B one-way p50 <= pipe's", "not measured");
