@@ -1110,6 +1110,327 @@ START_TEST(blocking_recv_woken)
 }
 END_TEST
 
+/* Message ids are unique per queue, also when a closed fd's client id is
+ * handed to the next opener (ids are built from client id + a count). */
+START_TEST(ids_unique_across_reopen)
+{
+	enum { FDS = 4, PER = 3 };
+	char nm[KMQ_NAME_LEN], buf[16];
+	__u64 ids[2 * FDS * PER];
+	struct kmq_info info;
+	__u32 cids[FDS];
+	struct kmq_iomsg m;
+	int n = 0, i, j, k;
+	struct kmq *q;
+
+	vt_qname(nm, "ids");
+	ck_assert_err(vt_create(ctl, nm, 64, 16, 0600, 0, 0), 0);
+	/* Copying path: one fd after the other, each closed before the next. */
+	for (i = 0; i < FDS; i++) {
+		long fd = ck_assert_ok(vt_open(ctl, nm, KMQ_OPEN_SEND));
+
+		ck_assert_err(vt_qinfo((int)fd, &info), 0);
+		cids[i] = info.client_id;
+		for (j = 0; j < PER; j++)
+			ck_assert_err(vt_send((int)fd, "c", 1, 0, -1, &ids[n++]), 0);
+		close((int)fd);
+	}
+	/* Mapped path (libkmq), the same way. */
+	for (i = 0; i < FDS; i++) {
+		ck_assert_err(kmq_open(nm, KMQ_SEND, &q), 0);
+		ck_assert_int_eq(kmq_mapped(q), 1);
+		for (j = 0; j < PER; j++)
+			ck_assert_err(kmq_send(q, "m", 1, 0), 0);
+		kmq_close(q);
+	}
+	/* Every id, as the receiver sees them, is distinct. */
+	{
+		long fd = ck_assert_ok(vt_open(ctl, nm, KMQ_OPEN_RECV));
+
+		n = 0;
+		while (vt_recv((int)fd, buf, sizeof(buf), KMQ_IO_NONBLOCK, 0, &m) == 0)
+			ids[n++] = m.id;
+		close((int)fd);
+	}
+	ck_assert_int_eq(n, 2 * FDS * PER);
+	for (k = 0; k < n; k++)
+		for (j = k + 1; j < n; j++)
+			ck_assert_msg(ids[k] != ids[j],
+				      "messages %d and %d have the same id %#llx (client ids of the copying fds: %u %u %u %u)",
+				      k, j, (unsigned long long)ids[k], cids[0], cids[1], cids[2],
+				      cids[3]);
+	ck_assert_err(vt_delete(ctl, nm), 0);
+}
+END_TEST
+
+/* A RECV whose buffer is too small leaves the message in the queue: a
+ * retry with the size it was told gets that same message, in its place
+ * ahead of later ones (FIFO is kept; only crash repair may reorder). */
+START_TEST(emsgsize_keeps_fifo_order)
+{
+	char nm[KMQ_NAME_LEN], big[200], small[8];
+	struct kmq_iomsg m;
+	__u64 id_a, id_b;
+	long fd;
+
+	vt_qname(nm, "emsgfifo");
+	memset(big, 'A', sizeof(big));
+	ck_assert_err(vt_create(ctl, nm, 8, 200, 0600, 0, 0), 0);
+	fd = ck_assert_ok(vt_open(ctl, nm, KMQ_OPEN_SEND | KMQ_OPEN_RECV));
+	ck_assert_err(vt_send((int)fd, big, 150, 0, -1, &id_a), 0);
+	ck_assert_err(vt_send((int)fd, "b", 1, 0, -1, &id_b), 0);
+	ck_assert_err(vt_recv((int)fd, small, sizeof(small), 0, -1, &m), -EMSGSIZE);
+	ck_assert_uint_eq(m.len, 150);
+	ck_assert_err(vt_recv((int)fd, big, m.len, 0, -1, &m), 0);
+	ck_assert_msg(m.id == id_a && m.len == 150,
+		      "the retry after -EMSGSIZE got message %#llx (len %u), not the one that did not fit (%#llx): it was moved behind later messages",
+		      (unsigned long long)m.id, m.len, (unsigned long long)id_a);
+	ck_assert_err(vt_recv((int)fd, big, sizeof(big), 0, -1, &m), 0);
+	ck_assert_uint_eq(m.id, id_b);
+	close((int)fd);
+	ck_assert_err(vt_delete(ctl, nm), 0);
+}
+END_TEST
+
+/* The same through libkmq's mapped path. */
+START_TEST(emsgsize_keeps_fifo_order_mapped)
+{
+	char nm[KMQ_NAME_LEN], big[200], small[8];
+	struct kmq_msg m;
+	struct kmq *q;
+	int n;
+
+	vt_qname(nm, "emsgfifom");
+	memset(big, 'A', sizeof(big));
+	ck_assert_err(vt_create(ctl, nm, 8, 200, 0600, 0, 0), 0);
+	ck_assert_err(kmq_open(nm, KMQ_SEND | KMQ_RECV, &q), 0);
+	ck_assert_int_eq(kmq_mapped(q), 1);
+	ck_assert_err(kmq_send(q, big, 150, 0), 0);
+	ck_assert_err(kmq_send(q, "b", 1, 0), 0);
+	ck_assert_err(kmq_recv(q, small, sizeof(small), &m, 0), -EMSGSIZE);
+	ck_assert_uint_eq(m.len, 150);
+	n = kmq_recv(q, big, sizeof(big), &m, 0);
+	ck_assert_msg(n == 150, "the retry after -EMSGSIZE got a %d-byte message, not the 150-byte one that did not fit",
+		      n);
+	kmq_close(q);
+	ck_assert_err(vt_delete(ctl, nm), 0);
+}
+END_TEST
+
+/* Batches: an error after the first message ends the batch with success
+ * and done = what moved; an error at the first fails it; blocking applies
+ * to the first message only. */
+START_TEST(batch_partial_semantics)
+{
+	char nm[KMQ_NAME_LEN], bufs[4][64];
+	struct kmq_iomsg m[4];
+	struct kmq_info info;
+	__u32 done;
+	double t0;
+	long fd;
+	int i;
+
+	vt_qname(nm, "bpart");
+	ck_assert_err(vt_create(ctl, nm, 4, 32, 0600, 0, 0), 0);
+	fd = ck_assert_ok(vt_open(ctl, nm, KMQ_OPEN_SEND | KMQ_OPEN_RECV));
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < 4; i++) {
+		memset(bufs[i], 'a' + i, sizeof(bufs[i]));
+		m[i].buf = (__u64)(uintptr_t)bufs[i];
+		m[i].len = 8;
+	}
+	m[1].len = 33;		/* too long: ends the batch after one */
+	ck_assert_err(do_io((int)fd, KMQ_IOC_SEND, m, 3, 0, -1, &done), 0);
+	ck_assert_uint_eq(done, 1);
+	m[1].len = 8;
+	m[0].len = 33;		/* too long first: the batch fails */
+	ck_assert_err(do_io((int)fd, KMQ_IOC_SEND, m, 3, 0, -1, &done), -EMSGSIZE);
+	ck_assert_uint_eq(done, 0);
+	m[0].len = 8;
+	m[1].buf = (__u64)(uintptr_t)VT_BAD_KERNEL;	/* bad second body */
+	ck_assert_err(do_io((int)fd, KMQ_IOC_SEND, m, 3, 0, -1, &done), 0);
+	ck_assert_uint_eq(done, 1);
+	m[1].buf = (__u64)(uintptr_t)bufs[1];
+	ck_assert_err(vt_qinfo((int)fd, &info), 0);
+	ck_assert_uint_eq(info.ready, 2);
+	ck_assert_uint_eq(info.held, 0);
+	/* 2 free slots, a blocking batch of 4: sends 2 and returns at once. */
+	t0 = vt_now();
+	ck_assert_err(do_io((int)fd, KMQ_IOC_SEND, m, 4, 0, -1, &done), 0);
+	ck_assert_uint_eq(done, 2);
+	ck_assert_msg(vt_now() - t0 < 20, "a blocking batch waited for its later messages");
+	/* A blocking RECV batch of 4 with 4 ready, then of 4 with 0 ready and a
+	 * 200 ms limit: the first moves 4, the second times out. */
+	for (i = 0; i < 4; i++) {
+		m[i].buf = (__u64)(uintptr_t)bufs[i];
+		m[i].len = 64;
+	}
+	ck_assert_err(do_io((int)fd, KMQ_IOC_RECV, m, 4, 0, -1, &done), 0);
+	ck_assert_uint_eq(done, 4);
+	ck_assert_err(do_io((int)fd, KMQ_IOC_RECV, m, 4, 0, 200000000LL, &done), -ETIMEDOUT);
+	ck_assert_uint_eq(done, 0);
+	/* One ready, a blocking RECV batch of 4 with no limit: returns 1. */
+	ck_assert_err(vt_send((int)fd, "one", 3, 0, -1, NULL), 0);
+	t0 = vt_now();
+	for (i = 0; i < 4; i++)
+		m[i].len = 64;
+	ck_assert_err(do_io((int)fd, KMQ_IOC_RECV, m, 4, 0, -1, &done), 0);
+	ck_assert_uint_eq(done, 1);
+	ck_assert_uint_eq(m[0].len, 3);
+	ck_assert_msg(vt_now() - t0 < 20, "a blocking RECV batch waited for its later messages");
+	/* RECV batch whose second buffer is too small: done 1, that message
+	 * stays in the queue. */
+	ck_assert_err(vt_send((int)fd, "12345678", 8, 0, -1, NULL), 0);
+	ck_assert_err(vt_send((int)fd, "abcdefgh", 8, 0, -1, NULL), 0);
+	m[0].len = 64;
+	m[1].len = 4;
+	ck_assert_err(do_io((int)fd, KMQ_IOC_RECV, m, 2, 0, -1, &done), 0);
+	ck_assert_uint_eq(done, 1);
+	ck_assert_err(vt_recv((int)fd, bufs[0], 64, KMQ_IO_NONBLOCK, 0, NULL), 0);
+	ck_assert_int_eq(memcmp(bufs[0], "abcdefgh", 8), 0);
+	close((int)fd);
+	ck_assert_err(vt_delete(ctl, nm), 0);
+}
+END_TEST
+
+/* O_NONBLOCK set later with fcntl() is honoured. */
+START_TEST(fcntl_nonblock)
+{
+	char nm[KMQ_NAME_LEN], buf[8];
+	double t0;
+	long fd;
+
+	vt_qname(nm, "fcntl");
+	ck_assert_err(vt_create(ctl, nm, 2, 8, 0600, 0, 0), 0);
+	fd = ck_assert_ok(vt_open(ctl, nm, KMQ_OPEN_RECV));
+	ck_assert_int_eq(fcntl((int)fd, F_SETFL, fcntl((int)fd, F_GETFL) | O_NONBLOCK), 0);
+	t0 = vt_now();
+	ck_assert_err(vt_recv((int)fd, buf, sizeof(buf), 0, -1, NULL), -EAGAIN);
+	ck_assert_msg(vt_now() - t0 < 10, "RECV slept on an O_NONBLOCK fd");
+	close((int)fd);
+	ck_assert_err(vt_delete(ctl, nm), 0);
+}
+END_TEST
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* A signal interrupts a blocking RECV: -EINTR without SA_RESTART (and with
+ * a time limit); with SA_RESTART and no limit the call goes on and gets the
+ * message sent after the signal. */
+START_TEST(signals_interrupt_waits)
+{
+	char nm[KMQ_NAME_LEN], buf[8];
+	struct sigaction sa;
+	long fd;
+	int round;
+
+	vt_qname(nm, "sig");
+	ck_assert_err(vt_create(ctl, nm, 2, 8, 0600, 0, 0), 0);
+	fd = ck_assert_ok(vt_open(ctl, nm, KMQ_OPEN_SEND | KMQ_OPEN_RECV));
+	for (round = 0; round < 3; round++) {
+		pid_t parent = getpid(), pid;
+		long r;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sa.sa_flags = round == 2 ? SA_RESTART : 0;
+		ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+		got_signal = 0;
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			vt_sleep_ms(400);
+			kill(parent, SIGUSR1);
+			if (round == 2) {
+				vt_sleep_ms(400);
+				_exit(vt_send((int)fd, "late", 4, 0, -1, NULL) ? 1 : 0);
+			}
+			_exit(0);
+		}
+		r = vt_recv((int)fd, buf, sizeof(buf), 0, round == 1 ? 30000000000LL : -1, NULL);
+		ck_assert_child_ok(vt_wait(pid), "signaller");
+		ck_assert_int_eq(got_signal, SIGUSR1);
+		if (round < 2)
+			ck_assert_msg(r == -EINTR, "round %d: RECV interrupted by a signal returned %ld",
+				      round, r);
+		else
+			ck_assert_msg(r == 0 && !memcmp(buf, "late", 4),
+				      "SA_RESTART: RECV returned %ld instead of restarting", r);
+	}
+	signal(SIGUSR1, SIG_DFL);
+	close((int)fd);
+	ck_assert_err(vt_delete(ctl, nm), 0);
+}
+END_TEST
+
+/* Several RECVs asleep on one queue: each message wakes one of them, none
+ * is lost or duplicated, and the rest keep waiting without error. */
+START_TEST(many_sleepers)
+{
+	enum { SLEEPERS = 4 };
+	char nm[KMQ_NAME_LEN];
+	volatile long *res = vt_shared(4096);
+	pid_t pids[SLEEPERS];
+	long fd;
+	int i, total = 0;
+
+	vt_qname(nm, "sleepers");
+	ck_assert_err(vt_create(ctl, nm, 8, 8, 0600, 0, 0), 0);
+	fd = ck_assert_ok(vt_open(ctl, nm, KMQ_OPEN_SEND));
+	for (i = 0; i < SLEEPERS; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			char buf[8];
+			long r, rfd = vt_open(ctl, nm, KMQ_OPEN_RECV);
+
+			if (rfd < 0)
+				_exit(2);
+			__atomic_add_fetch(&res[20], 1, __ATOMIC_SEQ_CST);
+			r = vt_recv((int)rfd, buf, sizeof(buf), 0, 20000000000LL, NULL);
+			res[i] = r == 0 ? buf[0] : r;
+			_exit(0);
+		}
+	}
+	while (res[20] < SLEEPERS)
+		vt_sleep_ms(5);
+	vt_sleep_ms(500);		/* all asleep */
+	for (i = 0; i < SLEEPERS - 1; i++) {
+		char c = (char)('1' + i);
+
+		ck_assert_err(vt_send((int)fd, &c, 1, 0, -1, NULL), 0);
+	}
+	/* Three get one message each; the fourth times out cleanly. */
+	for (i = 0; i < SLEEPERS; i++)
+		ck_assert_child_ok(vt_wait(pids[i]), "sleeper");
+	{
+		int seen[SLEEPERS] = { 0 }, timeouts = 0;
+
+		for (i = 0; i < SLEEPERS; i++) {
+			if (res[i] == -ETIMEDOUT) {
+				timeouts++;
+				continue;
+			}
+			ck_assert_msg(res[i] >= '1' && res[i] < '1' + SLEEPERS - 1,
+				      "sleeper %d: %ld", i, res[i]);
+			seen[res[i] - '1']++;
+			total++;
+		}
+		ck_assert_int_eq(timeouts, 1);
+		for (i = 0; i < SLEEPERS - 1; i++)
+			ck_assert_int_eq(seen[i], 1);
+	}
+	ck_assert_int_eq(total, SLEEPERS - 1);
+	close((int)fd);
+	ck_assert_err(vt_delete(ctl, nm), 0);
+}
+END_TEST
+
 /* ---- mmap ---------------------------------------------------------------- */
 
 START_TEST(mmap_rules)
@@ -1405,6 +1726,13 @@ static Suite *ioctl_suite(void)
 	tcase_add_test(tc, zero_length_message);
 	tcase_add_test(tc, nonblocking_and_timeouts);
 	tcase_add_test(tc, blocking_recv_woken);
+	tcase_add_test(tc, ids_unique_across_reopen);
+	tcase_add_test(tc, emsgsize_keeps_fifo_order);
+	tcase_add_test(tc, emsgsize_keeps_fifo_order_mapped);
+	tcase_add_test(tc, batch_partial_semantics);
+	tcase_add_test(tc, fcntl_nonblock);
+	tcase_add_test(tc, signals_interrupt_waits);
+	tcase_add_test(tc, many_sleepers);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("map_poll");
