@@ -384,6 +384,69 @@ START_TEST(tiny_queue_wakeups)
 }
 END_TEST
 
+/*
+ * Ping-pong over two queues with no time limits: every message is the only
+ * one in flight, so each side sleeps before the other sends. One lost
+ * wake-up (a sleeper that misses its need-wakeup flag, or a WAKE that comes
+ * too early) hangs the exchange, which the deadline below turns into a
+ * failure. _i picks the paths: bit 0 the pinger copies, bit 1 the ponger.
+ */
+START_TEST(pingpong_no_lost_wakeups)
+{
+	char ping[KMQ_NAME_LEN], pong[KMQ_NAME_LEN];
+	long rounds = vt_env_long("KMQ_PINGPONG_N", 20000);
+	volatile long *res = vt_shared(4096);
+	int copy_a = _i & 1, copy_b = !!(_i & 2), k, to, st;
+	pid_t pids[2];
+	double t0;
+
+	vt_qname(ping, "ping");
+	vt_qname(pong, "pong");
+	ck_assert_err(vt_create(ctl, ping, 1, 16, 0600, 0, 0), 0);
+	ck_assert_err(vt_create(ctl, pong, 1, 16, 0600, 0, 0), 0);
+	t0 = vt_now();
+	for (k = 0; k < 2; k++) {
+		pids[k] = fork();
+		ck_assert_int_ge(pids[k], 0);
+		if (pids[k] == 0) {
+			int copy = k ? copy_b : copy_a;
+			struct kmq *in, *out;
+			long i, v;
+
+			if (kmq_open(k ? ping : pong, KMQ_RECV | (copy ? KMQ_COPY : 0), &in) ||
+			    kmq_open(k ? pong : ping, KMQ_SEND | (copy ? KMQ_COPY : 0), &out))
+				_exit(2);
+			for (i = 0; i < rounds; i++) {
+				if (k == 0 && kmq_send(out, &i, sizeof(i), KMQ_FOREVER))
+					_exit(3);
+				if (kmq_recv(in, &v, sizeof(v), NULL, KMQ_FOREVER) != sizeof(v))
+					_exit(4);
+				if (v != i)
+					_exit(5);
+				if (k == 1 && kmq_send(out, &v, sizeof(v), KMQ_FOREVER))
+					_exit(3);
+				res[k] = i + 1;
+			}
+			_exit(0);
+		}
+	}
+	for (k = 0; k < 2; k++) {
+		st = vt_wait_timeout(pids[k], 200, &to);
+		if (to)
+			kill(pids[!k], SIGKILL);
+		ck_assert_msg(!to, "%s (%s) stuck after %ld of %ld round trips: a lost wake-up",
+			      k ? "ponger" : "pinger", (k ? copy_b : copy_a) ? "copying" : "mapped",
+			      res[k], rounds);
+		ck_assert_child_ok(st, k ? "ponger" : "pinger");
+	}
+	printf("stress_test pingpong %s -> %s: %ld round trips in %.2f s (%.1f us each)\n",
+	       copy_a ? "copying" : "mapped", copy_b ? "copying" : "mapped", rounds,
+	       vt_now() - t0, (vt_now() - t0) * 1e6 / (double)rounds);
+	ck_assert_err(vt_delete(ctl, ping), 0);
+	ck_assert_err(vt_delete(ctl, pong), 0);
+}
+END_TEST
+
 static Suite *stress_suite(void)
 {
 	Suite *s = suite_create("stress");
@@ -397,6 +460,7 @@ static Suite *stress_suite(void)
 	tcase_add_test(tc, mixed_mapped_to_copying);
 	tcase_add_test(tc, mixed_copying_to_mapped);
 	tcase_add_test(tc, tiny_queue_wakeups);
+	tcase_add_loop_test(tc, pingpong_no_lost_wakeups, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
 }
