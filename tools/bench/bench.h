@@ -188,10 +188,12 @@ struct machine {
 	char virt[128];
 	char clocksource[32];
 	char load[64];
+	char load_end[64];
 	char date[32];
 };
 
 void machine_probe(struct machine *m);
+void machine_load_end(struct machine *m);
 void report_markdown(FILE *f, const struct machine *m, const struct result *r, size_t n,
 		     const struct sys_ops *const *systems, size_t nsys);
 void report_json(FILE *f, const struct machine *m, const struct result *r, size_t n,

@@ -345,6 +345,7 @@ int main(int argc, char **argv)
 	}
 	if (interrupted)
 		bench_log("kmq-bench: interrupted, reporting what ran\n");
+	machine_load_end(&mach);
 
 	/* drop the systems that did not run at all from the tables */
 	{

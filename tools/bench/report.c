@@ -83,6 +83,14 @@ void machine_probe(struct machine *m)
 	strftime(m->date, sizeof(m->date), "%Y-%m-%d %H:%M UTC", gmtime(&now));
 }
 
+void machine_load_end(struct machine *m)
+{
+	char line[128];
+
+	read_line("/proc/loadavg", line, sizeof(line));
+	snprintf(m->load_end, sizeof(m->load_end), "%.*s", 14, line);
+}
+
 /* ---- formatting ------------------------------------------------------- */
 
 static const char *fmt_ns(char *b, size_t n, double ns)
@@ -445,8 +453,9 @@ void report_markdown(FILE *f, const struct machine *m, const struct result *r, s
 
 	collect_sizes(r, n, sizes, &nsizes);
 	fprintf(f, "## kmq-bench results\n\n");
-	fprintf(f, "Machine: %s, %d CPUs, %s, %s, clocksource %s, load %s at start, %s.\n",
-		m->cpu, m->cores, m->kernel, m->virt, m->clocksource, m->load, m->date);
+	fprintf(f, "Machine: %s, %d CPUs, %s, %s, clocksource %s, load average %s at start, "
+		   "%s at end, %s.\n", m->cpu, m->cores, m->kernel, m->virt, m->clocksource,
+		m->load, m->load_end[0] ? m->load_end : "?", m->date);
 	fprintf(f, "Settings: warm-up %.2f s; ping-pong %.2f s, open loop %.2f s at %.0f msg/s, "
 		   "throughput %.2f s per cell%s. Quote ratios against peers of the same run, "
 		   "never a lone absolute time.\n",
@@ -533,6 +542,8 @@ void report_json(FILE *f, const struct machine *m, const struct result *r, size_
 	json_str(f, m->clocksource);
 	fprintf(f, ", \"loadavg_at_start\": ");
 	json_str(f, m->load);
+	fprintf(f, ", \"loadavg_at_end\": ");
+	json_str(f, m->load_end);
 	fprintf(f, ", \"date\": ");
 	json_str(f, m->date);
 	fprintf(f, "},\n  \"settings\": {\"warmup_s\": %g, \"pingpong_s\": %g, \"oneway_s\": %g, "
