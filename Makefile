@@ -130,3 +130,7 @@ bench-vm: module $(O)/bin/kmq-bench
 
 check-bench: $(O)/bin/kmq-bench
 	$(O)/bin/kmq-bench --smoke --out $(O)/bench-smoke >/dev/null
+
+.PHONY: run
+run: deps all
+	tools/run
