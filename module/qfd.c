@@ -23,8 +23,10 @@
 #include "queue.h"
 #include "repair.h"
 
-/* Copy-path message ids: (client id << 40) | per-fd sequence, the shape the
- * fast path uses too, so ids of different clients never collide. */
+/* Copy-path message ids: (client id << 40) | a per-queue sequence: the
+ * shape fast-path producers use (with their own sequence), so ids of
+ * different clients never collide, and copy-path ids stay unique even
+ * when a client id comes round again. */
 #define KMQ_ID_SEQ_BITS		40
 #define KMQ_ID_SEQ_MASK		((1ULL << KMQ_ID_SEQ_BITS) - 1)
 
@@ -35,52 +37,62 @@ struct kmq_client {
 	struct kmq_queue *q;
 	u32 id;
 	u32 flags;		/* KMQ_OPEN_* */
-	atomic64_t seq;		/* copy-path message ids */
 };
 
 static const struct file_operations kmq_qfd_fops;
 
 static u64 kmq_client_next_id(struct kmq_client *c)
 {
-	u64 seq = atomic64_inc_return(&c->seq);
+	u64 seq = atomic64_inc_return(&c->q->seq);
 
 	return (u64)c->id << KMQ_ID_SEQ_BITS | (seq & KMQ_ID_SEQ_MASK);
 }
 
 /* ---- taking a slot, sleeping for the first one ------------------------- */
 
+/* One try: a message of at most @room bytes (else -EMSGSIZE, *@need set)
+ * from the ready ring to receive (@recv), else a free slot to send. */
+static int kmq_qfd_try(struct kmq_client *c, bool recv, u32 room, u32 *idx,
+		       u32 *need)
+{
+	struct kmq_queue *q = c->q;
+
+	if (recv)
+		return kmq_queue_take_fit(q, c->id, room, idx, need);
+	return kmq_queue_take(q, &q->view.free, c->id, KMQ_SLOT_CLAIMED, idx);
+}
+
 /* Never sleeps: the wait_event() condition of kmq_qfd_take(). Arms the
  * need-wakeup flag and rechecks before reporting the ring empty. */
-static int kmq_qfd_try_take(struct kmq_queue *q, struct kmq_ring *ring,
-			    u32 *flag, u32 me, u32 state, u32 *idx)
+static int kmq_qfd_try_armed(struct kmq_client *c, bool recv, u32 room,
+			     u32 *idx, u32 *need)
 {
+	struct kmq_hdr *hdr = c->q->view.hdr;
 	int err;
 
-	err = kmq_queue_take(q, ring, me, state, idx);
+	err = kmq_qfd_try(c, recv, room, idx, need);
 	if (err != -EAGAIN)
 		return err;
-	kmq_arm_wake(flag);
-	return kmq_queue_take(q, ring, me, state, idx);
+	kmq_arm_wake(recv ? &hdr->rd_wait : &hdr->wr_wait);
+	return kmq_qfd_try(c, recv, room, idx, need);
 }
 
 /*
- * Take a slot: from the ready ring to receive (@recv), else from the free
- * ring to send. When @block, sleep until one comes, the absolute monotonic
- * @deadline passes (-ETIMEDOUT; KTIME_MAX: never) or a signal arrives
- * (-EINTR with a deadline, else -ERESTARTSYS).
+ * Take a slot: a message that fits in @room bytes from the ready ring to
+ * receive (@recv; -EMSGSIZE with *@need when the next one does not, and it
+ * stays first in line), else a free slot to send. When @block, sleep until
+ * one comes, the absolute monotonic @deadline passes (-ETIMEDOUT;
+ * KTIME_MAX: never) or a signal arrives (-EINTR with a deadline, else
+ * -ERESTARTSYS).
  */
-static int kmq_qfd_take(struct kmq_client *c, bool recv, bool block,
-			ktime_t deadline, u32 *idx)
+static int kmq_qfd_take(struct kmq_client *c, bool recv, u32 room, bool block,
+			ktime_t deadline, u32 *idx, u32 *need)
 {
-	struct kmq_queue *q = c->q;
-	struct kmq_ring *ring = recv ? &q->view.ready : &q->view.free;
-	u32 *flag = recv ? &q->view.hdr->rd_wait : &q->view.hdr->wr_wait;
-	u32 state = recv ? KMQ_SLOT_BORROWED : KMQ_SLOT_CLAIMED;
 	ktime_t left = KTIME_MAX;
 	long ret;
 	int err;
 
-	err = kmq_queue_take(q, ring, c->id, state, idx);
+	err = kmq_qfd_try(c, recv, room, idx, need);
 	if (err != -EAGAIN || !block)
 		return err;
 	if (deadline != KTIME_MAX) {
@@ -88,9 +100,9 @@ static int kmq_qfd_take(struct kmq_client *c, bool recv, bool block,
 		if (left <= 0)
 			return -ETIMEDOUT;
 	}
-	ret = wait_event_interruptible_hrtimeout(q->wq,
-		(err = kmq_qfd_try_take(q, ring, flag, c->id, state, idx)) !=
-		-EAGAIN, left);
+	ret = wait_event_interruptible_hrtimeout(c->q->wq,
+		(err = kmq_qfd_try_armed(c, recv, room, idx, need)) != -EAGAIN,
+		left);
 	if (ret == -ETIME)
 		return -ETIMEDOUT;
 	if (ret)
@@ -98,8 +110,19 @@ static int kmq_qfd_take(struct kmq_client *c, bool recv, bool block,
 	return err;
 }
 
-/* Publish or give back held slot @idx, then wake the other side if a
- * sleeper asked for it. The slot stays held on failure (see below). */
+/* After a push onto the ready (@ready) or free ring: wake the other side
+ * if a sleeper asked for it. */
+static void kmq_qfd_pushed(struct kmq_queue *q, bool ready)
+{
+	struct kmq_hdr *hdr = q->view.hdr;
+
+	if (kmq_need_wake(ready ? &hdr->rd_wait : &hdr->wr_wait))
+		kmq_queue_wake(q, ready ? EPOLLIN | EPOLLRDNORM :
+					  EPOLLOUT | EPOLLWRNORM);
+}
+
+/* Push held slot @idx onto the ready or free ring, waiting a bounded time
+ * for a popper of the previous lap; the slot stays held on failure. */
 static int kmq_qfd_push(struct kmq_queue *q, u32 idx, bool ready)
 {
 	struct kmq_view *v = &q->view;
@@ -107,13 +130,63 @@ static int kmq_qfd_push(struct kmq_queue *q, u32 idx, bool ready)
 
 	err = kmq_queue_put_slot(q, ready ? &v->ready : &v->free, idx,
 				 ready ? KMQ_SLOT_READY : KMQ_SLOT_FREE);
-	if (err)
-		return err;
-	if (ready ? kmq_need_wake(&v->hdr->rd_wait) :
-		    kmq_need_wake(&v->hdr->wr_wait))
-		kmq_queue_wake(q, ready ? EPOLLIN | EPOLLRDNORM :
-					  EPOLLOUT | EPOLLWRNORM);
-	return 0;
+	if (!err)
+		kmq_qfd_pushed(q, ready);
+	return err;
+}
+
+/* Longest sleep between two looks at a tail cell held by a stalled popper:
+ * its release wakes nobody, so it is polled for. */
+#define KMQ_STALL_POLL_NS	(20 * NSEC_PER_MSEC)
+
+/*
+ * Publish written slot @idx onto the ready ring. The tail cell may still be
+ * held by a popper of the previous lap (preempted, stopped, or dead until
+ * its repair): then this follows the caller's blocking rules, as taking the
+ * slot did: -EAGAIN when not @block, else wait until @deadline (-ETIMEDOUT)
+ * or a signal (-EINTR, -ERESTARTSYS without a deadline). On failure the
+ * slot is still held by the caller.
+ */
+static int kmq_qfd_publish(struct kmq_client *c, u32 idx, bool block,
+			   ktime_t deadline)
+{
+	struct kmq_queue *q = c->q;
+	struct kmq_view *v = &q->view;
+	ktime_t nap = NSEC_PER_MSEC;
+	int err;
+
+	for (;;) {
+		u64 corrupt = 0;
+		ktime_t left;
+		long ret;
+
+		err = kmq_put(v, &v->ready, idx, KMQ_SLOT_READY, &corrupt);
+		if (corrupt)
+			atomic64_add(corrupt, &q->corrupt);
+		if (!err) {
+			kmq_qfd_pushed(q, true);
+			return 0;
+		}
+		if (err != -EBUSY)
+			return err;
+		if (!block)
+			return -EAGAIN;
+		left = nap;
+		if (deadline != KTIME_MAX) {
+			left = ktime_sub(deadline, ktime_get());
+			if (left <= 0)
+				return -ETIMEDOUT;
+			left = min(left, nap);
+		}
+		/* Whoever holds the cell frees a slot sooner or later: ask
+		 * for that wake-up, and look again after a nap anyway. */
+		ret = wait_event_interruptible_hrtimeout(q->wq,
+			(kmq_arm_wake(&v->hdr->wr_wait),
+			 kmq_queue_ring_pushable(&v->ready)), left);
+		if (ret && ret != -ETIME)
+			return deadline == KTIME_MAX ? -ERESTARTSYS : -EINTR;
+		nap = min_t(ktime_t, nap * 2, KMQ_STALL_POLL_NS);
+	}
 }
 
 /* Give a held slot back to the free ring. If even that ring stays blocked
@@ -164,7 +237,8 @@ static int kmq_qfd_send(struct kmq_client *c, const struct kmq_io *io,
 			err = -EMSGSIZE;
 			break;
 		}
-		err = kmq_qfd_take(c, false, block && i == 0, deadline, &idx);
+		err = kmq_qfd_take(c, false, 0, block && i == 0, deadline,
+				   &idx, NULL);
 		if (err)
 			break;
 		s = kmq_slot_at(&q->view, idx);
@@ -186,11 +260,9 @@ static int kmq_qfd_send(struct kmq_client *c, const struct kmq_io *io,
 		WRITE_ONCE(s->receive_count, 0);
 		WRITE_ONCE(s->first_receive_ns, 0);
 		WRITE_ONCE(s->reserved, 0);
-		err = kmq_qfd_push(q, idx, true);
+		err = kmq_qfd_publish(c, idx, block && i == 0, deadline);
 		if (err) {
-			/* The ready ring is stuck behind a popper that does not
-			 * release its cell: the message is not sent. */
-			kmq_qfd_give_back(q, idx);
+			kmq_qfd_give_back(q, idx);	/* not sent */
 			break;
 		}
 	}
@@ -220,7 +292,14 @@ static int kmq_qfd_recv(struct kmq_client *c, const struct kmq_io *io,
 		err = kmq_iomsg_check(&m);
 		if (err)
 			break;
-		err = kmq_qfd_take(c, true, block && i == 0, deadline, &idx);
+		err = kmq_qfd_take(c, true, m.len, block && i == 0, deadline,
+				   &idx, &len);
+		if (err == -EMSGSIZE) {
+			/* Still first in line: a retry with room gets it. */
+			if (!i && put_user(len, &umsgs[i].len))
+				err = -EFAULT;
+			break;
+		}
 		if (err)
 			break;
 		s = kmq_slot_at(&q->view, idx);
@@ -237,7 +316,9 @@ static int kmq_qfd_recv(struct kmq_client *c, const struct kmq_io *io,
 			continue;
 		}
 		if (len > m.len) {
-			kmq_qfd_push(q, idx, true);	/* to be received again */
+			/* Rewritten by a mapper since it was checked: it goes
+			 * back, behind the others. */
+			kmq_qfd_push(q, idx, true);
 			if (!i && put_user(len, &umsgs[i].len))
 				err = -EFAULT;
 			else
@@ -484,11 +565,10 @@ int kmq_qfd_open(struct kmq_queue *q, u32 flags)
 	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	if (!c)
 		return -ENOMEM;
-	atomic64_set(&c->seq, 0);
 	c->flags = flags;
-	id = ida_alloc_range(&q->ids, 1, KMQ_CLIENT_MAX, GFP_KERNEL);
+	id = kmq_queue_client_id(q);
 	if (id < 0) {
-		err = id == -ENOSPC ? -EMFILE : id;
+		err = id;
 		goto err_free;
 	}
 	c->id = id;

@@ -37,6 +37,8 @@ struct kmq_queue {
 	void *base;
 
 	struct ida ids;			/* client ids 1..KMQ_CLIENT_MAX */
+	u32 next_id;			/* where the cyclic id search starts */
+	atomic64_t seq;			/* copy-path message ids */
 	atomic_t clients;
 	wait_queue_head_t wq;		/* readers and writers, poll too */
 	struct mutex repair_lock;
@@ -93,6 +95,23 @@ int kmq_queue_take(struct kmq_queue *q, struct kmq_ring *ring, u32 me,
 		   u32 state, u32 *idx);
 
 /*
+ * kmq_queue_take_fit - pop the ready ring of @q for client @me, as
+ * kmq_queue_take(), but only if the message at the head has at most @room
+ * body bytes: else it stays where it is, first in line, and the call returns
+ * -EMSGSIZE with its length in *@need. Never sleeps.
+ */
+int kmq_queue_take_fit(struct kmq_queue *q, u32 me, u32 room, u32 *idx,
+		       u32 *need);
+
+/*
+ * kmq_queue_client_id - allocate a client id of @q, cyclically: an id
+ * given back is not handed out again before the others have been, so
+ * message ids made of (client id << 40 | the client's sequence) stay
+ * unique across reopens. Returns the id or -EMFILE / -ENOMEM.
+ */
+int kmq_queue_client_id(struct kmq_queue *q);
+
+/*
  * kmq_queue_put_slot - push held slot @idx onto @ring in @state, waiting a
  * bounded time (it may sleep) for a cell still held by a popper of the
  * previous lap. Returns 0, -EBUSY (the caller still holds the slot) or -EIO.
@@ -103,6 +122,10 @@ int kmq_queue_put_slot(struct kmq_queue *q, struct kmq_ring *ring, u32 idx,
 /* kmq_queue_ring_ready - does @ring show an entry to pop? Helps a lagging
  * head along; a hint, as another popper may take it first. */
 bool kmq_queue_ring_ready(struct kmq_ring *ring);
+
+/* kmq_queue_ring_pushable - is @ring's tail cell free of a popper of the
+ * previous lap (so a push can go through)? A hint, like the above. */
+bool kmq_queue_ring_pushable(struct kmq_ring *ring);
 
 /* kmq_queue_wake - wake sleepers and pollers of @q for @events. */
 static inline void kmq_queue_wake(struct kmq_queue *q, __poll_t events)
