@@ -563,6 +563,286 @@ START_TEST(full_queue_dead_borrower_no_stall)
 }
 END_TEST
 
+/* A sleeper is woken by crash repair: a blocked SEND when a dead
+ * producer's claimed slot comes back to the free ring, a blocked RECV when
+ * a dead producer's written-but-unpushed message is delivered. */
+START_TEST(repair_wakes_sleepers)
+{
+	char nm[KMQ_NAME_LEN], buf[32];
+	struct sync *sy = vt_shared(sizeof(struct sync));
+	struct kmq_iomsg m;
+	double t0;
+	long fd;
+	int k;
+
+	vt_qname(nm, "repairwake");
+	ck_assert_err(vt_create(ctl, nm, 2, 32, 0600, 0, 0), 0);
+	fd = ck_assert_ok(vt_open(ctl, nm, KMQ_OPEN_SEND | KMQ_OPEN_RECV));
+	for (k = 0; k < 2; k++) {
+		pid_t pid;
+		long r;
+
+		sy->stage = 0;
+		sy->go = 0;
+		if (k == 0)	/* one slot ready, so the claimed one makes it full */
+			ck_assert_err(vt_send((int)fd, "x", 1, 0, -1, NULL), 0);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			struct rawc c;
+			__u32 idx;
+
+			if (raw_open(&c, nm) ||
+			    kmq_take(&c.v, &c.v.free, c.me, KMQ_SLOT_CLAIMED, &idx, NULL))
+				_exit(2);
+			if (k == 1) {
+				raw_fill(&c, idx, "woken");
+				kmq_store_rel(&kmq_slot_at(&c.v, idx)->state, KMQ_SLOT_READY);
+			}
+			sy->stage = 1;
+			while (!sy->go)
+				vt_sleep_ms(5);
+			vt_sleep_ms(500);	/* the parent is asleep by now */
+			kill(getpid(), SIGKILL);
+			_exit(3);
+		}
+		while (!sy->stage)
+			vt_sleep_ms(5);
+		sy->go = 1;
+		t0 = vt_now();
+		if (k == 0)
+			r = vt_send((int)fd, "y", 1, 0, 60000000000LL, NULL);
+		else
+			r = vt_recv((int)fd, buf, sizeof(buf), 0, 60000000000LL, &m);
+		vt_wait(pid);
+		ck_assert_msg(r == 0, "%s blocked behind a dead client: %ld after %.1f s",
+			      k ? "RECV" : "SEND", r, vt_now() - t0);
+		ck_assert_msg(vt_now() - t0 < 50, "%s was woken only at its timeout",
+			      k ? "RECV" : "SEND");
+		if (k == 1)
+			ck_assert_int_eq(memcmp(buf, "woken", 5), 0);
+		if (k == 0)
+			ck_assert_int_eq(vt_drain((int)fd, buf, sizeof(buf), NULL, NULL), 2);
+	}
+	close((int)fd);
+	assert_conserved(nm, NULL, NULL);
+}
+END_TEST
+
+/*
+ * A popper stalled between its pop and its cell release (stopped,
+ * preempted, traced) blocks pushes onto that cell one lap later. Callers
+ * must still get what the API promises: a nonblocking SEND -EAGAIN, a timed
+ * one -ETIMEDOUT, a blocking one success once the popper moves on; never a
+ * lost message or an undocumented error.
+ */
+START_TEST(stalled_popper)
+{
+	char nm[KMQ_NAME_LEN], buf[32];
+	struct sync *sy = vt_shared(sizeof(struct sync));
+	struct kmq_info info;
+	double t0;
+	long fd, r;
+	pid_t pid;
+	int i;
+
+	vt_qname(nm, "stalled");
+	ck_assert_err(vt_create(ctl, nm, 4, 32, 0600, 0, 0), 0);
+	fd = ck_assert_ok(vt_open(ctl, nm, KMQ_OPEN_SEND | KMQ_OPEN_RECV));
+	ck_assert_err(vt_send((int)fd, "m0", 2, 0, -1, NULL), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rawc c;
+		__u32 idx;
+		__u64 pos;
+
+		if (raw_open(&c, nm) || kmq_ring_pop(&c.v.ready, c.me, &idx, &pos, NULL))
+			_exit(2);
+		sy->stage = 1;		/* popped position 0, cell still TAKEN */
+		while (!sy->go)
+			vt_sleep_ms(5);
+		/* Move on: record the borrow, release the cell, consume it. */
+		kmq_store(&kmq_slot_at(&c.v, idx)->owner, c.me);
+		kmq_store(&kmq_slot_at(&c.v, idx)->state, KMQ_SLOT_BORROWED);
+		kmq_ring_release(&c.v.ready, pos);
+		if (kmq_put(&c.v, &c.v.free, idx, KMQ_SLOT_FREE, NULL))
+			_exit(3);
+		if (kmq_need_wake(&c.v.hdr->wr_wait))
+			vt_ioctl_ul(c.fd, KMQ_IOC_WAKE, KMQ_WAKE_WRITERS);
+		raw_close(&c);
+		_exit(0);
+	}
+	while (!sy->stage)
+		vt_sleep_ms(5);
+	/* Positions 1..3 go through, then the tail comes round to the
+	 * stalled cell at position 4 = 0 + capacity. */
+	for (i = 1; i <= 3; i++)
+		ck_assert_err(vt_send((int)fd, "m", 1, KMQ_IO_NONBLOCK, 0, NULL), 0);
+	ck_assert_int_eq(vt_drain((int)fd, buf, sizeof(buf), NULL, NULL), 3);
+
+	r = vt_send((int)fd, "nb", 2, KMQ_IO_NONBLOCK, 0, NULL);
+	ck_assert_msg(r == -EAGAIN, "nonblocking SEND behind a stalled popper: %ld (%s), want -EAGAIN",
+		      r, strerror((int)-r));
+	t0 = vt_now();
+	r = vt_send((int)fd, "timed", 5, 0, 300000000LL, NULL);
+	ck_assert_msg(r == -ETIMEDOUT, "SEND with a 0.3 s limit behind a stalled popper: %ld (%s) after %.2f s, want -ETIMEDOUT",
+		      r, strerror((int)-r), vt_now() - t0);
+	ck_assert_err(vt_qinfo((int)fd, &info), 0);
+	ck_assert_uint_eq(info.ready, 0);
+
+	/* A blocking SEND with no limit succeeds once the popper moves on. */
+	{
+		pid_t waker = fork();
+
+		ck_assert_int_ge(waker, 0);
+		if (waker == 0) {
+			vt_sleep_ms(1000);
+			sy->go = 1;
+			_exit(0);
+		}
+		t0 = vt_now();
+		r = vt_send((int)fd, "blocking", 8, 0, -1, NULL);
+		ck_assert_child_ok(vt_wait(waker), "waker");
+		sy->go = 1;
+		ck_assert_msg(r == 0, "blocking SEND behind a popper stalled for 1 s: %ld (%s) after %.2f s",
+			      r, strerror((int)-r), vt_now() - t0);
+	}
+	ck_assert_child_ok(vt_wait(pid), "stalled popper");
+	/* Nothing lost: "blocking" is there; nothing else is. */
+	{
+		struct seen *s = calloc(1, sizeof(*s));
+
+		vt_drain((int)fd, buf, sizeof(buf), note, s);
+		ck_assert_int_eq(seen_has(s, "blocking"), 1);
+		ck_assert_int_eq(seen_has(s, "nb"), 0);
+		free(s);
+	}
+	close((int)fd);
+	wait_repaired(nm, &info);
+	assert_conserved(nm, NULL, NULL);
+}
+END_TEST
+
+/* A popper that stalls the ready ring at position 0 of a capacity-4 queue,
+ * with the tail brought round to position 4; returns its pid. It moves on
+ * (completes its borrow and frees the slot) when sy->go is set. */
+static pid_t stall_ready_ring(const char *nm, long fd, struct sync *sy)
+{
+	char buf[32];
+	pid_t pid;
+	int i;
+
+	sy->stage = 0;
+	sy->go = 0;
+	ck_assert_err(vt_send((int)fd, "m0", 2, 0, -1, NULL), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rawc c;
+		__u32 idx;
+		__u64 pos;
+
+		if (raw_open(&c, nm) || kmq_ring_pop(&c.v.ready, c.me, &idx, &pos, NULL))
+			_exit(2);
+		sy->stage = 1;
+		while (!sy->go)
+			vt_sleep_ms(5);
+		kmq_store(&kmq_slot_at(&c.v, idx)->owner, c.me);
+		kmq_store(&kmq_slot_at(&c.v, idx)->state, KMQ_SLOT_BORROWED);
+		kmq_ring_release(&c.v.ready, pos);
+		if (kmq_put(&c.v, &c.v.free, idx, KMQ_SLOT_FREE, NULL))
+			_exit(3);
+		if (kmq_need_wake(&c.v.hdr->wr_wait))
+			vt_ioctl_ul(c.fd, KMQ_IOC_WAKE, KMQ_WAKE_WRITERS);
+		raw_close(&c);
+		_exit(0);
+	}
+	while (!sy->stage)
+		vt_sleep_ms(5);
+	for (i = 1; i <= 3; i++)
+		ck_assert_err(vt_send((int)fd, "m", 1, KMQ_IO_NONBLOCK, 0, NULL), 0);
+	ck_assert_int_eq(vt_drain((int)fd, buf, sizeof(buf), NULL, NULL), 3);
+	return pid;
+}
+
+/* libkmq's mapped send honours its timeout behind a stalled popper:
+ * kmq_send(timeout 0) "never sleeps (-EAGAIN)", so it must come back. */
+START_TEST(stalled_popper_libkmq_timeout)
+{
+	char nm[KMQ_NAME_LEN];
+	struct sync *sy = vt_shared(sizeof(struct sync));
+	long fd;
+	pid_t pid, lib;
+	int st, to;
+
+	vt_qname(nm, "stalledlib");
+	ck_assert_err(vt_create(ctl, nm, 4, 32, 0600, 0, 0), 0);
+	fd = ck_assert_ok(vt_open(ctl, nm, KMQ_OPEN_SEND | KMQ_OPEN_RECV));
+	pid = stall_ready_ring(nm, fd, sy);
+	lib = fork();
+	ck_assert_int_ge(lib, 0);
+	if (lib == 0) {
+		struct kmq *q;
+		int r;
+
+		if (kmq_open(nm, KMQ_SEND, &q) || !kmq_mapped(q))
+			_exit(2);
+		r = kmq_send(q, "lib", 3, 0);
+		_exit(r == -EAGAIN ? 0 : r == 0 ? 10 : 11);
+	}
+	st = vt_wait_timeout(lib, 10, &to);
+	sy->go = 1;
+	vt_wait(pid);
+	close((int)fd);
+	ck_assert_msg(!to, "libkmq kmq_send(timeout 0) behind a stalled popper did not return in 10 s");
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "libkmq kmq_send(timeout 0) behind a stalled popper: exit %d (10: sent, 11: other error)",
+		      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+END_TEST
+
+/* Crash repair behind a stalled popper: a producer dies with a written,
+ * unpushed message while the ready ring's tail cell is held by a live
+ * popper. Repair cannot push it then; once the popper moves on, the
+ * message must still be delivered and the slot must not be lost. */
+START_TEST(repair_behind_stalled_popper)
+{
+	char nm[KMQ_NAME_LEN], buf[32];
+	struct sync *sy = vt_shared(sizeof(struct sync));
+	struct seen *s = calloc(1, sizeof(*s));
+	struct kmq_info info;
+	__u64 nfree, nready;
+	double end;
+	long fd;
+	pid_t pid;
+
+	vt_qname(nm, "stalledrepair");
+	ck_assert_err(vt_create(ctl, nm, 4, 32, 0600, 0, 0), 0);
+	fd = ck_assert_ok(vt_open(ctl, nm, KMQ_OPEN_SEND | KMQ_OPEN_RECV));
+	pid = stall_ready_ring(nm, fd, sy);
+	run_crash(nm, AT_READY_UNPUSHED, 1);	/* "unpushed0", dies */
+	vt_sleep_ms(200);
+	sy->go = 1;				/* the popper moves on */
+	ck_assert_child_ok(vt_wait(pid), "stalled popper");
+	/* Within a while, the dead producer's message shows up. */
+	end = vt_now() + 20;
+	while (vt_now() < end) {
+		vt_drain((int)fd, buf, sizeof(buf), note, s);
+		if (seen_has(s, "unpushed0"))
+			break;
+		vt_sleep_ms(100);
+	}
+	ck_assert_msg(seen_has(s, "unpushed0") == 1,
+		      "a dead producer's written message was lost because repair met a stalled popper");
+	close((int)fd);
+	wait_repaired(nm, &info);
+	assert_conserved(nm, &nfree, &nready);
+	ck_assert_uint_eq(nfree, 4);
+	free(s);
+}
+END_TEST
+
 /* ---- randomised kill rounds with libkmq ---------------------------------- */
 
 #define SEQ_MAX		(1U << 19)	/* messages one producer incarnation may send */
@@ -921,6 +1201,10 @@ static Suite *crash_suite(void)
 	tcase_add_test(tc, close_with_borrow_redelivers);
 	tcase_add_test(tc, killed_borrower_redelivered);
 	tcase_add_test(tc, full_queue_dead_borrower_no_stall);
+	tcase_add_test(tc, repair_wakes_sleepers);
+	tcase_add_test(tc, stalled_popper);
+	tcase_add_test(tc, stalled_popper_libkmq_timeout);
+	tcase_add_test(tc, repair_behind_stalled_popper);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("random");
