@@ -2,6 +2,9 @@
 #include "vmtest.h"
 
 #include <poll.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <linux/userfaultfd.h>
 
 #define VCAP	64
 #define VMSZ	256
@@ -561,6 +564,212 @@ START_TEST(vma_games)
 }
 END_TEST
 
+/*
+ * Buffers inside the queue's own mapping: SEND from a slot the kernel may
+ * claim, RECV into the slot being received, the kmq_io itself in the
+ * header's reserved area. Legal for the caller; the kernel must not
+ * deadlock or crash, and answers success or a clean errno.
+ */
+START_TEST(self_referential_buffers)
+{
+	char vic[KMQ_NAME_LEN], bys[KMQ_NAME_LEN];
+	struct mapped m;
+	struct kmq_io *io;
+	struct kmq_iomsg *msgs;
+	unsigned char *slot0;
+	long fd, r;
+	int i;
+
+	vt_qname(vic, "victim");
+	vt_qname(bys, "bystander");
+	victim_fill(vic, 5);
+	bystander_fill(bys);
+	fd = ck_assert_ok(vt_open(ctl, vic, KMQ_OPEN_SEND | KMQ_OPEN_RECV));
+	ck_assert_err(map_queue(vic, &m), 0);
+	/* The argument structs in the header's reserved tail. */
+	io = (struct kmq_io *)((char *)m.base + KMQ_HDR_SIZE - 1024);
+	msgs = (struct kmq_iomsg *)((char *)m.base + KMQ_HDR_SIZE - 512);
+	for (i = 0; i < 200; i++) {
+		unsigned int slot = (unsigned int)i % VCAP;
+
+		slot0 = (unsigned char *)kmq_slot_data(kmq_slot_at(&m.v, slot));
+		memset(io, 0, sizeof(*io));
+		memset(msgs, 0, sizeof(*msgs));
+		msgs->buf = (__u64)(uintptr_t)slot0;
+		msgs->len = i & 1 ? VMSZ : 16;
+		io->msgs = (__u64)(uintptr_t)msgs;
+		io->count = 1;
+		io->flags = KMQ_IO_NONBLOCK;
+		r = vt_ioctl((int)fd, i & 2 ? KMQ_IOC_RECV : KMQ_IOC_SEND, io);
+		ck_assert_msg(clean_errno(r), "%s with self-referential buffers: %ld",
+			      i & 2 ? "RECV" : "SEND", r);
+		/* INFO written into the mapping itself. */
+		ck_assert_err(vt_ioctl((int)fd, KMQ_IOC_INFO,
+				       (char *)m.base + m.info.slots_off), 0);
+	}
+	munmap(m.base, m.info.size);
+	close(m.fd);
+	close((int)fd);
+	ck_assert_err(vt_delete(ctl, vic), 0);
+	bystander_verify(bys);
+}
+END_TEST
+
+/* ---- userfaultfd: a copy from or to user memory stalled at will --------- */
+
+struct stall {
+	int kind;		/* 0 SEND body, 1 RECV buffer, 2 LIST infos, 3 CREATE arg */
+	int fd;
+	void *region;
+	long result;
+	char name[KMQ_NAME_LEN];
+};
+
+static void *stall_thread(void *arg)
+{
+	struct stall *st = arg;
+
+	switch (st->kind) {
+	case 0:
+		st->result = vt_send(st->fd, st->region, 64, 0, -1, NULL);
+		break;
+	case 1:
+		st->result = vt_recv(st->fd, st->region, VMSZ, 0, -1, NULL);
+		break;
+	case 2: {
+		struct kmq_list l;
+
+		memset(&l, 0, sizeof(l));
+		l.infos = (__u64)(uintptr_t)st->region;
+		l.count = 4;
+		st->result = vt_ioctl(st->fd, KMQ_IOC_LIST, &l);
+		break;
+	}
+	default:
+		st->result = vt_ioctl(st->fd, KMQ_IOC_CREATE, st->region);
+		break;
+	}
+	return NULL;
+}
+
+/* While one thread's ioctl is stuck in a user copy, everything else on the
+ * module keeps working: no lock is held across copies to or from users. */
+START_TEST(uffd_stalled_copies)
+{
+	char vic[KMQ_NAME_LEN], other[KMQ_NAME_LEN];
+	long pg = sysconf(_SC_PAGESIZE);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	struct uffdio_copy cp;
+	struct uffd_msg msg;
+	struct pollfd pfd;
+	struct stall st;
+	pthread_t th;
+	unsigned char *src;
+	long fd;
+	int uffd, to, status;
+	pid_t pid;
+
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0) {
+		printf("scribble_test: userfaultfd unavailable (%s): uffd test not run\n",
+		       strerror(errno));
+		ck_assert_msg(!vt_in_vm(), "userfaultfd is expected in the VM (root, 6.1)");
+		return;
+	}
+	ck_assert_int_eq(ioctl(uffd, UFFDIO_API, &api), 0);
+	vt_qname(vic, "victim");
+	vt_qname(other, "other");
+	victim_fill(vic, 3);
+	fd = ck_assert_ok(vt_open(ctl, vic, KMQ_OPEN_SEND | KMQ_OPEN_RECV));
+	src = aligned_alloc((size_t)pg, (size_t)pg);
+	ck_assert_ptr_nonnull(src);
+
+	memset(&st, 0, sizeof(st));
+	st.kind = _i;
+	st.fd = st.kind >= 2 ? ctl : (int)fd;
+	st.region = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(st.region != MAP_FAILED);
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (__u64)(uintptr_t)st.region;
+	reg.range.len = (__u64)pg;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	ck_assert_int_eq(ioctl(uffd, UFFDIO_REGISTER, &reg), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, stall_thread, &st), 0);
+
+	/* Wait for the kernel to fault on the region. */
+	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	ck_assert_msg(poll(&pfd, 1, 20000) == 1, "the ioctl never touched the user region");
+	ck_assert_int_eq(read(uffd, &msg, sizeof(msg)), sizeof(msg));
+	ck_assert_int_eq(msg.event, UFFD_EVENT_PAGEFAULT);
+
+	/* Meanwhile, in another process: the same queue, other queues, the
+	 * registry, crash repair. Each must finish. */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char buf[VMSZ];
+		struct kmq_info info;
+		struct kmq_list l;
+		struct kmq_info infos[4];
+		int c = open(KMQ_DEVICE, O_RDWR | O_CLOEXEC), k;
+		long q;
+
+		if (c < 0)
+			_exit(2);
+		for (k = 0; k < 5; k++) {
+			if (vt_info(c, vic, &info))
+				_exit(3);
+			q = vt_open(c, vic, KMQ_OPEN_SEND | KMQ_OPEN_RECV | KMQ_OPEN_MAP);
+			if (q < 0)
+				_exit(4);
+			if (!clean_errno(vt_send((int)q, "side", 4, KMQ_IO_NONBLOCK, 0, NULL)) ||
+			    !clean_errno(vt_recv((int)q, buf, VMSZ, KMQ_IO_NONBLOCK, 0, NULL)))
+				_exit(5);
+			close((int)q);	/* repair takes the queue's repair lock */
+			if (vt_create(c, other, 4, 64, 0600, 0, 0))
+				_exit(6);
+			memset(&l, 0, sizeof(l));
+			l.infos = (__u64)(uintptr_t)infos;
+			l.count = 4;
+			if (vt_ioctl(c, KMQ_IOC_LIST, &l))
+				_exit(7);
+			if (vt_delete(c, other))
+				_exit(8);
+		}
+		_exit(0);
+	}
+	status = vt_wait_timeout(pid, 30, &to);
+
+	/* Let the stalled copy go on. */
+	memset(src, 0, (size_t)pg);
+	memset(src, 'u', 64);
+	if (st.kind == 3) {
+		struct kmq_create *c = (struct kmq_create *)src;
+
+		vt_create_args(c, other, 4, 64, 0600);
+	}
+	memset(&cp, 0, sizeof(cp));
+	cp.dst = (__u64)(uintptr_t)st.region;
+	cp.src = (__u64)(uintptr_t)src;
+	cp.len = (__u64)pg;
+	ck_assert_int_eq(ioctl(uffd, UFFDIO_COPY, &cp), 0);
+	pthread_join(th, NULL);
+	ck_assert_msg(!to, "kind %d: other users of the module were blocked by an ioctl stalled in a user copy",
+		      st.kind);
+	ck_assert_child_ok(status, "side user");
+	ck_assert_msg(st.result == 0, "kind %d: the stalled ioctl returned %ld", st.kind, st.result);
+	if (st.kind == 1)
+		ck_assert_int_eq(memcmp(st.region, "victim ", 7), 0);
+	close(uffd);
+	close((int)fd);
+	free(src);
+	ck_assert_err(vt_delete(ctl, vic), 0);
+	vt_delete(ctl, other);
+}
+END_TEST
+
 static Suite *scribble_suite(void)
 {
 	Suite *s = suite_create("scribble");
@@ -571,6 +780,8 @@ static Suite *scribble_suite(void)
 	tcase_add_loop_test(tc, scribble_patterns, 0, PAT_COUNT);
 	tcase_add_test(tc, scribble_concurrently);
 	tcase_add_test(tc, vma_games);
+	tcase_add_test(tc, self_referential_buffers);
+	tcase_add_loop_test(tc, uffd_stalled_copies, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
 }
