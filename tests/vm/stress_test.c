@@ -394,7 +394,7 @@ END_TEST
 START_TEST(pingpong_no_lost_wakeups)
 {
 	char ping[KMQ_NAME_LEN], pong[KMQ_NAME_LEN];
-	long rounds = vt_env_long("KMQ_PINGPONG_N", 20000);
+	long rounds = vt_env_long("KMQ_PINGPONG_N", 5000);
 	volatile long *res = vt_shared(4096);
 	int copy_a = _i & 1, copy_b = !!(_i & 2), k, to, st;
 	pid_t pids[2];
@@ -447,6 +447,119 @@ START_TEST(pingpong_no_lost_wakeups)
 }
 END_TEST
 
+/*
+ * Registry churn: processes race to create (sometimes with another
+ * geometry), open, map, send, receive, list and delete the same few names.
+ * Only -EEXIST and -ENOENT may come back from the races; nothing may leak
+ * (the harness checks the module's accounting at unload) or crash.
+ */
+START_TEST(registry_churn)
+{
+	enum { PROCS = 4, NAMES = 3 };
+	long iters = vt_env_long("KMQ_CHURN_N", 400);
+	volatile long *res = vt_shared(4096);
+	pid_t pids[PROCS];
+	int p, k, to;
+
+	for (p = 0; p < PROCS; p++) {
+		pids[p] = fork();
+		ck_assert_int_ge(pids[p], 0);
+		if (pids[p] == 0) {
+			__u64 seed = vt_seed() + (__u64)p * 7919;
+			int c = open(KMQ_DEVICE, O_RDWR | O_CLOEXEC);
+			long i;
+
+			if (c < 0)
+				_exit(2);
+			for (i = 0; i < iters; i++) {
+				char nm[KMQ_NAME_LEN], sfx[16], buf[64];
+				int op = (int)(vt_rand(&seed) % 6);
+				long r = 0, q;
+
+				snprintf(sfx, sizeof(sfx), "churn%d", (int)(vt_rand(&seed) % NAMES));
+				vt_qname(nm, sfx);
+				switch (op) {
+				case 0:
+				case 1:
+					r = vt_create(c, nm, vt_rand(&seed) % 4 ? 8 : 16, 64, 0600,
+						      vt_rand(&seed) % 8 ? 0 : KMQ_CREATE_EXCL,
+						      vt_rand(&seed) % 2 ? KMQ_OPEN_SEND : 0);
+					if (r > 0) {
+						vt_send((int)r, "c", 1, KMQ_IO_NONBLOCK, 0, NULL);
+						close((int)r);
+						r = 0;
+					}
+					break;
+				case 2:
+					r = vt_delete(c, nm);
+					break;
+				case 3:
+					q = vt_open(c, nm, KMQ_OPEN_SEND | KMQ_OPEN_RECV | KMQ_OPEN_MAP);
+					r = q < 0 ? q : 0;
+					if (q >= 0) {
+						struct kmq_info info;
+						void *m;
+
+						if (vt_qinfo((int)q, &info))
+							_exit(3);
+						m = mmap(NULL, info.size, PROT_READ | PROT_WRITE,
+							 MAP_SHARED, (int)q, 0);
+						if (m == MAP_FAILED)
+							_exit(4);
+						vt_send((int)q, "m", 1, KMQ_IO_NONBLOCK, 0, NULL);
+						vt_recv((int)q, buf, sizeof(buf), KMQ_IO_NONBLOCK, 0, NULL);
+						if (vt_rand(&seed) % 2)
+							vt_delete(c, nm);
+						munmap(m, info.size);
+						close((int)q);
+					}
+					break;
+				case 4: {
+					struct kmq_info infos[8];
+					struct kmq_list l;
+
+					memset(&l, 0, sizeof(l));
+					l.infos = (__u64)(uintptr_t)infos;
+					l.count = 8;
+					r = vt_ioctl(c, KMQ_IOC_LIST, &l);
+					break;
+				}
+				default: {
+					struct kmq_info info;
+
+					r = vt_info(c, nm, &info);
+					break;
+				}
+				}
+				if (r && r != -EEXIST && r != -ENOENT) {
+					res[p] = r;
+					_exit(5);
+				}
+			}
+			_exit(0);
+		}
+	}
+	for (p = 0; p < PROCS; p++) {
+		int st = vt_wait_timeout(pids[p], 300, &to);
+
+		ck_assert_msg(!to, "churn process %d hung", p);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			      "churn process %d: status %#x, last error %ld", p, st, res[p]);
+	}
+	for (k = 0; k < NAMES; k++) {
+		char nm[KMQ_NAME_LEN], sfx[16];
+		struct kmq_info info;
+
+		snprintf(sfx, sizeof(sfx), "churn%d", k);
+		vt_qname(nm, sfx);
+		if (vt_info(ctl, nm, &info) == 0) {
+			ck_assert_uint_eq(info.clients, 0);
+			ck_assert_err(vt_delete(ctl, nm), 0);
+		}
+	}
+}
+END_TEST
+
 static Suite *stress_suite(void)
 {
 	Suite *s = suite_create("stress");
@@ -461,6 +574,7 @@ static Suite *stress_suite(void)
 	tcase_add_test(tc, mixed_copying_to_mapped);
 	tcase_add_test(tc, tiny_queue_wakeups);
 	tcase_add_loop_test(tc, pingpong_no_lost_wakeups, 0, 4);
+	tcase_add_test(tc, registry_churn);
 	suite_add_tcase(s, tc);
 	return s;
 }
