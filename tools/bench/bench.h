@@ -131,7 +131,13 @@ struct result {
 	double cpu_ns_per_msg;	/* user + sys of all its processes */
 	uint64_t bad;		/* messages whose trailer did not match */
 	char note[96];
+	/* rounds (--rounds): how many ran, and each one's p50 or msgs/s
+	 * (-1: failed); the figures above are the best round's */
+	int rounds, failed_rounds;
+	double round_vals[8];
 };
+
+#define MAX_ROUNDS	8
 
 /* ---- harness (harness.c) ---------------------------------------------- */
 
@@ -144,7 +150,7 @@ struct bench_opts {
 	int ncpu;
 	int cpus[64];		/* CPUs we may run on */
 	bool smoke;
-	bool verbose;
+	int rounds;		/* --rounds */
 };
 
 extern struct bench_opts bench_opts;

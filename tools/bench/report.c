@@ -444,6 +444,17 @@ static void collect_sizes(const struct result *r, size_t n, size_t *sizes, size_
 		}
 }
 
+static const char *rounds_note(void)
+{
+	static char b[120];
+
+	if (bench_opts.rounds <= 1)
+		return "";
+	snprintf(b, sizeof(b), "; %d rounds interleaved, each cell shows its best round "
+		 "(lowest p50, highest rate)", bench_opts.rounds);
+	return b;
+}
+
 void report_markdown(FILE *f, const struct machine *m, const struct result *r, size_t n,
 		     const struct sys_ops *const *systems, size_t nsys)
 {
@@ -457,10 +468,10 @@ void report_markdown(FILE *f, const struct machine *m, const struct result *r, s
 		   "%s at end, %s.\n", m->cpu, m->cores, m->kernel, m->virt, m->clocksource,
 		m->load, m->load_end[0] ? m->load_end : "?", m->date);
 	fprintf(f, "Settings: warm-up %.2f s; ping-pong %.2f s, open loop %.2f s at %.0f msg/s, "
-		   "throughput %.2f s per cell%s. Quote ratios against peers of the same run, "
-		   "never a lone absolute time.\n",
-		bench_opts.warm_s, bench_opts.lat_s, bench_opts.ol_s, bench_opts.rate,
-		bench_opts.tp_s, bench_opts.smoke ? " (SMOKE RUN: figures meaningless)" : "");
+		   "throughput %.2f s per cell%s%s. Quote ratios against peers of the same run, "
+		   "never a lone absolute time.\n", bench_opts.warm_s, bench_opts.lat_s,
+		bench_opts.ol_s, bench_opts.rate, bench_opts.tp_s, rounds_note(),
+		bench_opts.smoke ? " (SMOKE RUN: figures meaningless)" : "");
 
 	if (nt) {
 		fprintf(f, "\n### Targets (issue 5)\n\n| kmq | target | measured | verdict |\n"
@@ -546,9 +557,9 @@ void report_json(FILE *f, const struct machine *m, const struct result *r, size_
 	json_str(f, m->load_end);
 	fprintf(f, ", \"date\": ");
 	json_str(f, m->date);
-	fprintf(f, "},\n  \"settings\": {\"warmup_s\": %g, \"pingpong_s\": %g, \"oneway_s\": %g, "
+	fprintf(f, "},\n  \"settings\": {\"rounds\": %d, \"warmup_s\": %g, \"pingpong_s\": %g, \"oneway_s\": %g, "
 		   "\"oneway_rate\": %g, \"throughput_s\": %g, \"smoke\": %s, \"pinning_1_1\": ",
-		bench_opts.warm_s, bench_opts.lat_s, bench_opts.ol_s, bench_opts.rate,
+		bench_opts.rounds, bench_opts.warm_s, bench_opts.lat_s, bench_opts.ol_s, bench_opts.rate,
 		bench_opts.tp_s, bench_opts.smoke ? "true" : "false");
 	json_str(f, pinning_note(TOPO_1_1));
 	fprintf(f, ", \"pinning_fanout\": ");
@@ -594,6 +605,14 @@ void report_json(FILE *f, const struct machine *m, const struct result *r, size_
 		if (x->note[0]) {
 			fprintf(f, ", \"note\": ");
 			json_str(f, x->note);
+		}
+		if (x->rounds > 1) {
+			int k;
+
+			fprintf(f, ", \"rounds\": [");
+			for (k = 0; k < x->rounds && k < MAX_ROUNDS; k++)
+				fprintf(f, "%s%.1f", k ? ", " : "", x->round_vals[k]);
+			fprintf(f, "], \"failed_rounds\": %d", x->failed_rounds);
 		}
 		fprintf(f, "}");
 	}
