@@ -2,6 +2,7 @@
 #include "vmtest.h"
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <termios.h>
 
@@ -1431,6 +1432,59 @@ START_TEST(many_sleepers)
 }
 END_TEST
 
+/* The copying path reports the sender's true pid as the receiver knows it:
+ * a sender inside a child PID namespace is seen by a receiver outside it
+ * under the pid its fork() returned (as SCM_CREDENTIALS translates). */
+START_TEST(sender_pid_across_pid_namespace)
+{
+	char nm[KMQ_NAME_LEN], buf[16];
+	volatile long *res = vt_shared(4096);
+	struct kmq_iomsg m;
+	long fd;
+	pid_t outer;
+
+	vt_qname(nm, "pidns");
+	ck_assert_err(vt_create(ctl, nm, 2, 16, 0600, 0, 0), 0);
+	fd = ck_assert_ok(vt_open(ctl, nm, KMQ_OPEN_SEND | KMQ_OPEN_RECV));
+	outer = fork();
+	ck_assert_int_ge(outer, 0);
+	if (outer == 0) {
+		pid_t inner;
+
+		if (unshare(CLONE_NEWPID)) {
+			res[0] = -errno;
+			_exit(0);
+		}
+		inner = fork();		/* pid 1 of the new namespace */
+		if (inner < 0)
+			_exit(2);
+		if (inner == 0) {
+			res[1] = getpid();
+			_exit(vt_send((int)fd, "ns", 2, 0, -1, NULL) ? 3 : 0);
+		}
+		res[2] = inner;
+		_exit(WIFEXITED(vt_wait(inner)) ? 0 : 4);
+	}
+	ck_assert_child_ok(vt_wait(outer), "namespace parent");
+	if (res[0]) {
+		printf("ioctl_test: unshare(CLONE_NEWPID): %s; not run\n", strerror((int)-res[0]));
+		ck_assert_msg(!vt_in_vm(), "PID namespaces are expected in the VM");
+		close((int)fd);
+		vt_delete(ctl, nm);
+		return;
+	}
+	ck_assert_err(vt_recv((int)fd, buf, sizeof(buf), KMQ_IO_NONBLOCK, 0, &m), 0);
+	ck_assert_int_eq(res[1], 1);	/* it saw itself as pid 1 */
+	/* res[2] is the inner child's pid as seen from this namespace too
+	 * (the outer child lives in ours). */
+	ck_assert_msg(m.sender_pid == (__u32)res[2],
+		      "sender_pid %u: want %ld, the sender's pid in the receiver's namespace (it is %ld inside its own)",
+		      m.sender_pid, res[2], res[1]);
+	close((int)fd);
+	ck_assert_err(vt_delete(ctl, nm), 0);
+}
+END_TEST
+
 /* ---- mmap ---------------------------------------------------------------- */
 
 START_TEST(mmap_rules)
@@ -1733,6 +1787,7 @@ static Suite *ioctl_suite(void)
 	tcase_add_test(tc, fcntl_nonblock);
 	tcase_add_test(tc, signals_interrupt_waits);
 	tcase_add_test(tc, many_sleepers);
+	tcase_add_test(tc, sender_pid_across_pid_namespace);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("map_poll");
