@@ -182,7 +182,7 @@ static int kmq_qfd_publish(struct kmq_client *c, u32 idx, bool block,
 		 * for that wake-up, and look again after a nap anyway. */
 		ret = wait_event_interruptible_hrtimeout(q->wq,
 			(kmq_arm_wake(&v->hdr->wr_wait),
-			 kmq_queue_ring_pushable(&v->ready)), left);
+			 kmq_ring_pushable(&v->ready)), left);
 		if (ret && ret != -ETIME)
 			return deadline == KTIME_MAX ? -ERESTARTSYS : -EINTR;
 		nap = min_t(ktime_t, nap * 2, KMQ_STALL_POLL_NS);

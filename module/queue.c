@@ -233,70 +233,10 @@ int kmq_queue_take(struct kmq_queue *q, struct kmq_ring *ring, u32 me,
 int kmq_queue_take_fit(struct kmq_queue *q, u32 me, u32 room, u32 *idx,
 		       u32 *need)
 {
-	struct kmq_ring *r = &q->view.ready;
 	u64 corrupt = 0;
-	int err = -EIO;
-	u32 spins;
+	int err;
 
-	/* kmq_ring_pop() with one more step: the length check between reading
-	 * the head cell and the CAS that takes it. The slot cannot change while
-	 * the cell names it, so a recheck of the cell makes the check exact. */
-	for (spins = 0; spins < KMQ_RING_SPINS; spins++) {
-		u64 h = kmq_load_acq(&r->ctl->head);
-		u64 *cell = &r->cells[h & r->mask];
-		u64 c = kmq_load_acq(cell);
-
-		if (kmq_cell_is_full(c, h)) {
-			u32 i = kmq_cell_idx(c);
-
-			if (i < r->cap) {
-				struct kmq_slot *s = kmq_slot_at(&q->view, i);
-				u32 len = kmq_load(&s->len);
-				u32 attr = kmq_load(&s->attr_len);
-
-				/* A corrupt length is popped and dropped by
-				 * the caller, not reported as -EMSGSIZE. */
-				if ((u64)len + attr <= q->layout.max_msg_size &&
-				    len > room) {
-					if (kmq_load_acq(cell) != c)
-						continue;
-					*need = len;
-					err = -EMSGSIZE;
-					break;
-				}
-			}
-			if (!kmq_cas(cell, c, kmq_cell_taken(h, me, i)))
-				continue;
-			kmq_cas(&r->ctl->head, h, h + 1);
-			if (i >= r->cap) {
-				kmq_store_rel(cell, kmq_cell_empty(h + r->cap));
-				corrupt++;
-				continue;
-			}
-			kmq_store(&kmq_slot_at(&q->view, i)->owner, me);
-			kmq_store(&kmq_slot_at(&q->view, i)->state,
-				  KMQ_SLOT_BORROWED);
-			kmq_ring_release(r, h);
-			*idx = i;
-			err = 0;
-			break;
-		}
-		if (kmq_cell_is_taken(c, h) ||
-		    kmq_cell_is_empty(c, h + r->cap)) {
-			kmq_cas(&r->ctl->head, h, h + 1);	/* help */
-			continue;
-		}
-		if (kmq_cell_is_empty(c, h) || kmq_cell_is_taken(c, h - r->cap)) {
-			err = -EAGAIN;
-			break;
-		}
-		if (kmq_load_acq(&r->ctl->head) != h)
-			continue;				/* stale */
-		if (kmq_cas(cell, c, kmq_cell_empty(h + r->cap))) {
-			kmq_cas(&r->ctl->head, h, h + 1);
-			corrupt++;
-		}
-	}
+	err = kmq_take_fit(&q->view, me, room, idx, need, &corrupt);
 	if (corrupt)
 		atomic64_add(corrupt, &q->corrupt);
 	return err;
@@ -363,14 +303,6 @@ bool kmq_queue_ring_ready(struct kmq_ring *r)
 			return false;
 	}
 	return true;
-}
-
-bool kmq_queue_ring_pushable(struct kmq_ring *r)
-{
-	u64 t = kmq_load_acq(&r->ctl->tail);
-
-	return !kmq_cell_is_taken(kmq_load_acq(&r->cells[t & r->mask]),
-				  t - r->cap);
 }
 
 void kmq_queue_stats(u64 *queues_created, u64 *queues_destroyed,

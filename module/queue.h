@@ -98,7 +98,8 @@ int kmq_queue_take(struct kmq_queue *q, struct kmq_ring *ring, u32 me,
  * kmq_queue_take_fit - pop the ready ring of @q for client @me, as
  * kmq_queue_take(), but only if the message at the head has at most @room
  * body bytes: else it stays where it is, first in line, and the call returns
- * -EMSGSIZE with its length in *@need. Never sleeps.
+ * -EMSGSIZE with its length in *@need (kmq_take_fit() of kmq/ring.h, which
+ * libkmq's mapped receive uses too). Never sleeps.
  */
 int kmq_queue_take_fit(struct kmq_queue *q, u32 me, u32 room, u32 *idx,
 		       u32 *need);
@@ -122,10 +123,6 @@ int kmq_queue_put_slot(struct kmq_queue *q, struct kmq_ring *ring, u32 idx,
 /* kmq_queue_ring_ready - does @ring show an entry to pop? Helps a lagging
  * head along; a hint, as another popper may take it first. */
 bool kmq_queue_ring_ready(struct kmq_ring *ring);
-
-/* kmq_queue_ring_pushable - is @ring's tail cell free of a popper of the
- * previous lap (so a push can go through)? A hint, like the above. */
-bool kmq_queue_ring_pushable(struct kmq_ring *ring);
 
 /* kmq_queue_wake - wake sleepers and pollers of @q for @events. */
 static inline void kmq_queue_wake(struct kmq_queue *q, __poll_t events)

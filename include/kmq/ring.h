@@ -25,6 +25,7 @@
 #define kmq_cas(p, o, n)	kmq_cas_u64((p), (o), (n))
 #define kmq_xchg32(p, v)	xchg((p), (v))
 #define kmq_mb()		smp_mb()
+#define kmq_rmb()		smp_rmb()
 #define kmq_relax()		cpu_relax()
 /* A function, not a bare comparison: helpers discard the result, and a
  * discarded comparison is a warning in the module's W=1 build. */
@@ -46,6 +47,7 @@ static inline bool kmq_cas_u64(__u64 *p, __u64 o, __u64 n)
 				    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED); })
 #define kmq_xchg32(p, v)	__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 #define kmq_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define kmq_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
 #if defined(__x86_64__) || defined(__i386__)
 #define kmq_relax()		__builtin_ia32_pause()
 #elif defined(__aarch64__)
@@ -71,6 +73,29 @@ struct kmq_ring {
 	__u32 mask;		/* capacity - 1 */
 	__u32 cap;
 };
+
+/*
+ * A view of a whole queue: both rings and the slot pool. The kernel fills it
+ * from its trusted geometry, libkmq from kmq_info.
+ */
+struct kmq_view {
+	struct kmq_hdr *hdr;
+	struct kmq_ring free;
+	struct kmq_ring ready;
+	unsigned char *slots;
+	__u32 slot_size;
+	__u32 max_msg_size;
+};
+
+static inline struct kmq_slot *kmq_slot_at(const struct kmq_view *v, __u32 idx)
+{
+	return (struct kmq_slot *)(v->slots + (__u64)idx * v->slot_size);
+}
+
+static inline void *kmq_slot_data(struct kmq_slot *s)
+{
+	return (unsigned char *)s + KMQ_SLOT_HDR_SIZE;
+}
 
 static inline __u64 kmq_cell_empty(__u64 pos)
 {
@@ -165,15 +190,28 @@ static inline int kmq_ring_push(struct kmq_ring *r, __u32 idx, __u64 *corrupt)
 }
 
 /*
- * kmq_ring_pop - take the slot at the ring's head for client @owner.
- * On success returns 0 with the slot in *@idx (< r->cap) and its position
- * in *@pos: the caller records ownership in the slot header, then calls
- * kmq_ring_release(r, *pos). Returns -EAGAIN when the ring is empty, -EIO
- * after KMQ_RING_SPINS retries. Cells naming a slot beyond the ring, or that
- * no protocol step can produce, are dropped and counted in *@corrupt.
+ * A length check that a pop makes between reading the head cell and the CAS
+ * that takes it, so that a message too big for the caller is never taken:
+ * it stays first in line. The slot cannot change while a FULL cell names it
+ * (it belongs to the ring), and a cell holds FULL(p) at most once, so
+ * rereading the cell after the slot makes the check exact.
  */
-static inline int kmq_ring_pop(struct kmq_ring *r, __u32 owner, __u32 *idx,
-			       __u64 *pos, __u64 *corrupt)
+struct kmq_fit {
+	const struct kmq_view *v;	/* the queue whose slots the ring names */
+	__u32 room;			/* body bytes the caller can take */
+	__u32 need;			/* out, with -EMSGSIZE: the body's length */
+};
+
+/*
+ * kmq_ring_pop_fit - kmq_ring_pop() that, when @fit is not NULL, first checks
+ * the message at the head: if its body is longer than fit->room it is left
+ * where it is and -EMSGSIZE is returned with its length in fit->need. A
+ * length no sender can have written (attr_len + len > max_msg_size) is not
+ * a reason to refuse: such a slot is popped, for the caller to drop.
+ */
+static inline int kmq_ring_pop_fit(struct kmq_ring *r, __u32 owner,
+				   __u32 *idx, __u64 *pos, __u64 *corrupt,
+				   struct kmq_fit *fit)
 {
 	__u32 spins;
 
@@ -185,6 +223,20 @@ static inline int kmq_ring_pop(struct kmq_ring *r, __u32 owner, __u32 *idx,
 		if (kmq_cell_is_full(c, h)) {
 			__u32 i = kmq_cell_idx(c);
 
+			if (fit && i < r->cap) {
+				struct kmq_slot *s = kmq_slot_at(fit->v, i);
+				__u32 len = kmq_load(&s->len);
+				__u32 alen = kmq_load(&s->attr_len);
+
+				if ((__u64)len + alen <= fit->v->max_msg_size &&
+				    len > fit->room) {
+					kmq_rmb();	/* slot, then cell again */
+					if (kmq_load_acq(cell) != c)
+						continue;	/* popped meanwhile */
+					fit->need = len;
+					return -EMSGSIZE;
+				}
+			}
 			if (!kmq_cas(cell, c, kmq_cell_taken(h, owner, i)))
 				continue;
 			kmq_cas(&r->ctl->head, h, h + 1);
@@ -219,6 +271,20 @@ static inline int kmq_ring_pop(struct kmq_ring *r, __u32 owner, __u32 *idx,
 	return -EIO;
 }
 
+/*
+ * kmq_ring_pop - take the slot at the ring's head for client @owner.
+ * On success returns 0 with the slot in *@idx (< r->cap) and its position
+ * in *@pos: the caller records ownership in the slot header, then calls
+ * kmq_ring_release(r, *pos). Returns -EAGAIN when the ring is empty, -EIO
+ * after KMQ_RING_SPINS retries. Cells naming a slot beyond the ring, or that
+ * no protocol step can produce, are dropped and counted in *@corrupt.
+ */
+static inline int kmq_ring_pop(struct kmq_ring *r, __u32 owner, __u32 *idx,
+			       __u64 *pos, __u64 *corrupt)
+{
+	return kmq_ring_pop_fit(r, owner, idx, pos, corrupt, NULL);
+}
+
 /* kmq_ring_release - hand back the cell of position @pos that this client
  * popped (TAKEN) once the slot header records the new holder. */
 static inline void kmq_ring_release(struct kmq_ring *r, __u64 pos)
@@ -235,6 +301,17 @@ static inline bool kmq_ring_peek(struct kmq_ring *r)
 	return kmq_cell_is_full(kmq_load_acq(&r->cells[h & r->mask]), h);
 }
 
+/* kmq_ring_pushable - true unless the cell at the tail is still held by
+ * the popper of the previous lap (the case where a push returns -EBUSY).
+ * A hint, like kmq_ring_peek(): the tail may move on at once. */
+static inline bool kmq_ring_pushable(struct kmq_ring *r)
+{
+	__u64 t = kmq_load_acq(&r->ctl->tail);
+
+	return !kmq_cell_is_taken(kmq_load_acq(&r->cells[t & r->mask]),
+				  t - r->cap);
+}
+
 /* kmq_ring_count - entries between head and tail, clamped to [0, cap]. */
 static inline __u64 kmq_ring_count(struct kmq_ring *r)
 {
@@ -246,29 +323,6 @@ static inline __u64 kmq_ring_count(struct kmq_ring *r)
 	return t - h > r->cap ? r->cap : t - h;
 }
 
-
-/*
- * A view of a whole queue: both rings and the slot pool. The kernel fills it
- * from its trusted geometry, libkmq from kmq_info.
- */
-struct kmq_view {
-	struct kmq_hdr *hdr;
-	struct kmq_ring free;
-	struct kmq_ring ready;
-	unsigned char *slots;
-	__u32 slot_size;
-	__u32 max_msg_size;
-};
-
-static inline struct kmq_slot *kmq_slot_at(const struct kmq_view *v, __u32 idx)
-{
-	return (struct kmq_slot *)(v->slots + (__u64)idx * v->slot_size);
-}
-
-static inline void *kmq_slot_data(struct kmq_slot *s)
-{
-	return (unsigned char *)s + KMQ_SLOT_HDR_SIZE;
-}
 
 /*
  * kmq_take - pop @ring for client @me and record the slot as held in state
@@ -289,6 +343,32 @@ static inline int kmq_take(struct kmq_view *v, struct kmq_ring *ring,
 	kmq_store(&s->owner, me);
 	kmq_store(&s->state, state);
 	kmq_ring_release(ring, pos);
+	return 0;
+}
+
+/*
+ * kmq_take_fit - kmq_take() of the ready ring (state KMQ_SLOT_BORROWED) for
+ * a caller with room for @room body bytes: a message with a longer body is
+ * not taken, stays first in line, and the call returns -EMSGSIZE with its
+ * length in *@need. Returns 0 with *@idx, -EAGAIN when empty, -EIO.
+ */
+static inline int kmq_take_fit(struct kmq_view *v, __u32 me, __u32 room,
+			       __u32 *idx, __u32 *need, __u64 *corrupt)
+{
+	struct kmq_fit fit = { .v = v, .room = room, .need = 0 };
+	struct kmq_slot *s;
+	__u64 pos;
+	int err;
+
+	err = kmq_ring_pop_fit(&v->ready, me, idx, &pos, corrupt, &fit);
+	if (err == -EMSGSIZE)
+		*need = fit.need;
+	if (err)
+		return err;
+	s = kmq_slot_at(v, *idx);
+	kmq_store(&s->owner, me);
+	kmq_store(&s->state, KMQ_SLOT_BORROWED);
+	kmq_ring_release(&v->ready, pos);
 	return 0;
 }
 
