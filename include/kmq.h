@@ -96,7 +96,8 @@ int kmq_fd(const struct kmq *q);
 int kmq_mapped(const struct kmq *q);
 
 /* kmq_send - send @len bytes from @data. -EMSGSIZE above max_msg_size,
- * -EAGAIN/-ETIMEDOUT when full past @timeout_ns, -EPERM without KMQ_SEND. */
+ * -EAGAIN/-ETIMEDOUT when full past @timeout_ns (or when a receiver that
+ * stalled mid-receive keeps the queue's next place), -EPERM without KMQ_SEND. */
 int kmq_send(struct kmq *q, const void *data, size_t len, int64_t timeout_ns);
 
 /* kmq_recv - copy the next message into @buf (@cap bytes) and describe it in
@@ -110,7 +111,8 @@ int kmq_recv(struct kmq *q, void *buf, size_t cap, struct kmq_msg *msg,
  * back with kmq_release(); -EINVAL if @msg is not a borrow of @q. */
 int kmq_borrow(struct kmq *q, struct kmq_msg *msg, int64_t timeout_ns);
 
-/* kmq_release - return a borrowed message's slot to the queue. */
+/* kmq_release - return a borrowed message's slot to the queue (at once, or
+ * on a later call or close if a stalled sender holds its place). */
 int kmq_release(struct kmq *q, struct kmq_msg *msg);
 
 /* kmq_send_id - kmq_send() that also stores the message's id in *@id (if

@@ -326,32 +326,59 @@ START_TEST(fast_full_and_batches)
 }
 END_TEST
 
-/* A buffer too small leaves the message in the queue and says its size. */
+/* A buffer too small leaves the message where it is, first in line, and
+ * says its size: the retry with room gets that message, before later ones. */
 START_TEST(fast_recv_too_small)
 {
-	struct kmq_iov iov[2] = { { "0123456789", 10 }, { "ab", 2 } };
-	struct kmq_rbuf b;
-	char small[4], big[16];
+	struct kmq_iov iov[3] = { { "0123456789", 10 }, { "ab", 2 }, { "c", 1 } };
+	struct kmq_rbuf b, bb[2];
+	char small[4], big[16], bigs[2][16];
 	unsigned int wake = 0;
+	struct kmq_slot *s;
 	struct qmem q;
+	__u64 head, cell;
+	__u32 idx;
 
 	q_new(&q, 4, 16, 3);
-	ck_assert_int_eq(kmq_fast_send(&q.f, iov, 2, NULL, &wake), 2);
+	ck_assert_int_eq(kmq_fast_send(&q.f, iov, 3, NULL, &wake), 3);
+	head = q.f.v.hdr->ready.head;
+	cell = q.f.v.ready.cells[head & q.f.v.ready.mask];
+	idx = kmq_cell_idx(cell);
+	s = kmq_slot_at(&q.f.v, idx);
 	memset(&b, 0, sizeof(b));
 	b.buf = small;
 	b.cap = sizeof(small);
 	ck_assert_int_eq(kmq_fast_recv(&q.f, &b, 1, &wake), -EMSGSIZE);
 	ck_assert_uint_eq(b.msg.len, 10);
-	ck_assert_uint_eq(kmq_ring_count(&q.f.v.ready), 2);
-	/* it went back behind "ab" */
-	ck_assert_int_eq(kmq_fast_recv(&q.f, &b, 1, &wake), 1);
-	ck_assert_mem_eq(small, "ab", 2);
+	/* untouched: same cell at the same head, slot still READY */
+	ck_assert_uint_eq(q.f.v.hdr->ready.head, head);
+	ck_assert_uint_eq(q.f.v.ready.cells[head & q.f.v.ready.mask], cell);
+	ck_assert_uint_eq(s->state, KMQ_SLOT_READY);
+	ck_assert_uint_eq(s->owner, 3);
+	ck_assert_uint_eq(kmq_ring_count(&q.f.v.ready), 3);
+	/* and again: a small buffer never gets past it */
+	b.msg.len = 0;
+	ck_assert_int_eq(kmq_fast_recv(&q.f, &b, 1, &wake), -EMSGSIZE);
+	ck_assert_uint_eq(b.msg.len, 10);
 	b.buf = big;
 	b.cap = sizeof(big);
 	ck_assert_int_eq(kmq_fast_recv(&q.f, &b, 1, &wake), 1);
 	ck_assert_uint_eq(b.msg.len, 10);
 	ck_assert_mem_eq(big, "0123456789", 10);
+
+	/* in a batch, one that does not fit ends it and stays first */
+	memset(bb, 0, sizeof(bb));
+	bb[0].buf = bigs[0];
+	bb[0].cap = sizeof(bigs[0]);
+	bb[1].buf = bigs[1];
+	bb[1].cap = 0;
+	ck_assert_int_eq(kmq_fast_recv(&q.f, bb, 2, &wake), 1);
+	ck_assert_mem_eq(bigs[0], "ab", 2);
+	ck_assert_uint_eq(bb[1].msg.len, 1);
+	ck_assert_int_eq(kmq_fast_recv(&q.f, &b, 1, &wake), 1);
+	ck_assert_mem_eq(big, "c", 1);
 	ck_assert_uint_eq(kmq_ring_count(&q.f.v.free), 4);
+	ck_assert_uint_eq(q.f.corrupt, 0);
 	free(q.base);
 }
 END_TEST
@@ -476,56 +503,177 @@ START_TEST(fast_corrupt_length)
 }
 END_TEST
 
-struct late_release {
-	struct kmq_ring *r;
-	__u64 pos;
-};
-
-static void *release_later(void *arg)
+/* Slots held by @client: its id in the slot header, and in no ring cell
+ * (the owner field is not cleared when a slot goes back). Capacity <= 64. */
+static unsigned int held_by(struct kmq_fast *f, __u32 client)
 {
-	struct late_release *lr = arg;
-	struct timespec t = { 0, 20000000 };
+	struct kmq_ring *rings[2] = { &f->v.free, &f->v.ready };
+	unsigned int i, r, n = 0;
+	__u64 in_ring = 0;
 
-	nanosleep(&t, NULL);
-	kmq_ring_release(lr->r, lr->pos);
-	return NULL;
+	ck_assert_uint_le(f->v.free.cap, 64);
+	for (r = 0; r < 2; r++)
+		for (i = 0; i < rings[r]->cap; i++) {
+			__u64 c = rings[r]->cells[i];
+
+			if (kmq_cell_kind(c) != KMQ_CELL_EMPTY)
+				in_ring |= 1ULL << kmq_cell_idx(c);
+		}
+	for (i = 0; i < f->v.free.cap; i++)
+		if (kmq_slot_at(&f->v, i)->owner == client &&
+		    !(in_ring & (1ULL << i)))
+			n++;
+	return n;
 }
 
-/* A send whose ready-ring cell is still held by a popper of the previous
- * lap (preempted between its CAS and its release) waits it out, yielding,
- * and neither fails nor loses its slot. */
-START_TEST(fast_put_waits_for_popper)
+/* Pop position 0 of a fresh queue's free ring as client 3 and stall before
+ * releasing the cell: one lap later, at position cap, it holds the free
+ * ring's tail. Returns the position to release. */
+static __u64 stall_free_ring(struct qmem *q, __u32 *idx)
+{
+	__u64 pos;
+
+	ck_assert_int_eq(kmq_ring_pop(&q->f.v.free, 3, idx, &pos, NULL), 0);
+	ck_assert_uint_eq(pos, 0);
+	return pos;
+}
+
+static void unstall(struct kmq_ring *r, struct kmq_view *v, __u32 idx,
+		    __u64 pos)
+{
+	kmq_slot_at(v, idx)->owner = 3;
+	kmq_slot_at(v, idx)->state = KMQ_SLOT_CLAIMED;
+	kmq_ring_release(r, pos);
+}
+
+/* A send whose ready-ring tail cell is held by a popper of the previous
+ * lap does not wait for it: -EAGAIN at once, and no slot claimed. */
+START_TEST(fast_send_behind_stalled_popper)
 {
 	struct kmq_iov iov = { "m", 1 };
-	struct late_release lr;
 	struct kmq_rbuf b[4];
 	char bufs[4][8];
 	unsigned int wake = 0, i;
 	struct qmem q;
-	pthread_t t;
+	__u64 pos, t0;
 	__u32 idx;
 
 	q_new(&q, 4, 8, 2);
 	for (i = 0; i < 4; i++)
 		ck_assert_int_eq(kmq_fast_send(&q.f, &iov, 1, NULL, &wake), 1);
 	/* another client pops position 0 and stalls before releasing */
-	ck_assert_int_eq(kmq_ring_pop(&q.f.v.ready, 3, &idx, &lr.pos, NULL), 0);
+	ck_assert_int_eq(kmq_ring_pop(&q.f.v.ready, 3, &idx, &pos, NULL), 0);
 	memset(b, 0, sizeof(b));
 	for (i = 0; i < 4; i++) {
 		b[i].buf = bufs[i];
 		b[i].cap = sizeof(bufs[i]);
 	}
 	ck_assert_int_eq(kmq_fast_recv(&q.f, b, 4, &wake), 3);
-	lr.r = &q.f.v.ready;
-	ck_assert_int_eq(pthread_create(&t, NULL, release_later, &lr), 0);
+	ck_assert_uint_eq(kmq_ring_count(&q.f.v.free), 3);
+	ck_assert_int_eq(kmq_fast_events(&q.f, KMQ_WRITABLE), 0);
+	ck_assert(kmq_fast_stalled(&q.f, KMQ_WRITABLE));
+	t0 = now_ns(CLOCK_MONOTONIC);
+	ck_assert_int_eq(kmq_fast_send(&q.f, &iov, 1, NULL, &wake), -EAGAIN);
+	ck_assert_uint_lt(now_ns(CLOCK_MONOTONIC) - t0, 1000000000ULL);
+	ck_assert_uint_eq(kmq_ring_count(&q.f.v.free), 3);
+	ck_assert_uint_eq(held_by(&q.f, 2), 0);
+
+	/* the popper moves on: the send goes through */
+	kmq_slot_at(&q.f.v, idx)->owner = 3;
+	kmq_slot_at(&q.f.v, idx)->state = KMQ_SLOT_BORROWED;
+	kmq_ring_release(&q.f.v.ready, pos);
+	ck_assert_int_eq(kmq_fast_events(&q.f, KMQ_WRITABLE), KMQ_WRITABLE);
 	iov.data = "late";
 	iov.len = 4;
 	ck_assert_int_eq(kmq_fast_send(&q.f, &iov, 1, NULL, &wake), 1);
-	pthread_join(t, NULL);
 	ck_assert_int_eq(kmq_fast_recv(&q.f, b, 1, &wake), 1);
 	ck_assert_mem_eq(bufs[0], "late", 4);
 	ck_assert_uint_eq(q.f.corrupt, 0);
 	free(q.base);
+}
+END_TEST
+
+/* A release (or receive) whose free-ring tail cell is held by a stalled
+ * producer succeeds: the slot is deferred (FREE, still ours) and pushed by
+ * the next fast-path call once the cell is released, or at close. */
+START_TEST(fast_release_deferred)
+{
+	struct kmq_iov iov = { "zz", 2 };
+	struct kmq_msg m, m2;
+	struct kmq_rbuf b;
+	char buf[8];
+	unsigned int wake = 0;
+	struct qmem mem;
+	struct kmq_slot *s;
+	struct kmq_fast *f;
+	struct kmq *h;
+	__u64 pos, t0;
+	__u32 sidx, bidx;
+
+	h = kmq_alloc(&(struct kmq_backend){ .name = "none" },
+		      KMQ_SEND | KMQ_RECV);
+	ck_assert_ptr_nonnull(h);
+	q_new(&mem, 4, 8, 2);
+	kmq_attach(h, mem.base, &mem.l, 2);
+	f = &h->fast;
+	pos = stall_free_ring(&mem, &sidx);
+	ck_assert_int_eq(kmq_fast_send(f, &iov, 1, NULL, &wake), 1);
+	ck_assert_int_eq(kmq_fast_borrow(f, &m, &wake), 0);
+	bidx = m.slot;
+	s = kmq_slot_at(&f->v, bidx);
+	m2 = m;
+	t0 = now_ns(CLOCK_MONOTONIC);
+	ck_assert_int_eq(kmq_fast_release(f, &m, &wake), 0);
+	ck_assert_uint_lt(now_ns(CLOCK_MONOTONIC) - t0, 1000000000ULL);
+	ck_assert_uint_eq(m.slot, KMQ_MSG_NOSLOT);
+	ck_assert_ptr_null(m.data);
+	ck_assert_uint_eq(f->ndefer, 1);
+	ck_assert_uint_eq(f->defer[0], bidx);
+	ck_assert_uint_eq(s->state, KMQ_SLOT_FREE);	/* the repair's to */
+	ck_assert_uint_eq(s->owner, 2);			/* give back */
+	ck_assert_int_eq(kmq_fast_release(f, &m2, &wake), -EINVAL);
+
+	/* a receive consumes its message the same way */
+	iov.data = "yy";
+	ck_assert_int_eq(kmq_fast_send(f, &iov, 1, NULL, &wake), 1);
+	memset(&b, 0, sizeof(b));
+	b.buf = buf;
+	b.cap = sizeof(buf);
+	ck_assert_int_eq(kmq_fast_recv(f, &b, 1, &wake), 1);
+	ck_assert_mem_eq(buf, "yy", 2);
+	ck_assert_uint_eq(f->ndefer, 2);
+	ck_assert_int_eq(kmq_fast_recv(f, &b, 1, &wake), -EAGAIN);
+	ck_assert_uint_eq(f->ndefer, 2);	/* still held: still ours */
+	ck_assert_uint_eq(held_by(f, 2), 2);
+	ck_assert_uint_eq(kmq_ring_count(&f->v.free), 1);
+
+	/* the producer moves on: the next call pushes them, and wakes */
+	unstall(&f->v.free, &f->v, sidx, pos);
+	ck_assert_int_eq(kmq_fast_arm(f, KMQ_WRITABLE), KMQ_WRITABLE);
+	wake = 0;
+	ck_assert_int_eq(kmq_fast_recv(f, &b, 1, &wake), -EAGAIN);
+	ck_assert_uint_eq(f->ndefer, 0);
+	ck_assert_uint_eq(wake, KMQ_WAKE_WRITERS);
+	ck_assert_uint_eq(held_by(f, 2), 0);
+	ck_assert_uint_eq(kmq_ring_count(&f->v.free), 3);	/* + client 3's */
+	ck_assert_uint_eq(f->deferred, 2);
+	ck_assert_uint_eq(f->stranded, 0);
+
+	/* deferred at close: kmq_close() pushes them before it unmaps. Stall
+	 * position 3 (head), so the push at position 7 finds it held. */
+	ck_assert_int_eq(kmq_ring_pop(&f->v.free, 3, &bidx, &pos, NULL), 0);
+	ck_assert_uint_eq(pos, 3);
+	ck_assert_int_eq(kmq_fast_send(f, &iov, 1, NULL, &wake), 1);
+	ck_assert_int_eq(kmq_fast_send(f, &iov, 1, NULL, &wake), 1);
+	ck_assert_int_eq(kmq_fast_recv(f, &b, 1, &wake), 1);	/* at 6 */
+	ck_assert_uint_eq(f->ndefer, 0);
+	ck_assert_int_eq(kmq_fast_recv(f, &b, 1, &wake), 1);	/* 7: held */
+	ck_assert_uint_eq(f->ndefer, 1);
+	unstall(&f->v.free, &f->v, bidx, pos);
+	kmq_close(h);
+	ck_assert_uint_eq(held_by(&mem.f, 2), 0);
+	ck_assert_uint_eq(kmq_ring_count(&mem.f.v.free), 2);	/* 2 stalled */
+	free(mem.base);
 }
 END_TEST
 
@@ -680,8 +828,9 @@ START_TEST(handle_batches_and_wakes)
 		rb[i].cap = sizeof(bufs[i]);
 	}
 	ck_assert_int_eq(kmq_recv_batch(q, rb, 5, 0), 5);
-	ck_assert_int_eq(kmq_borrow(q, &m, 0), 0);
-	ck_assert_uint_eq(m.len, 3);	/* the one that did not fit, last */
+	ck_assert_uint_eq(rb[0].msg.len, 3);	/* the one that did not fit: */
+	ck_assert_int_eq(kmq_borrow(q, &m, 0), 0);	/* still first */
+	ck_assert_uint_eq(m.len, 1);
 	ck_assert_int_eq(kmq_wait(q, KMQ_READABLE, 0), 0);
 	ck_assert_int_eq(kmq_prepare_wait(q, KMQ_WRITABLE), KMQ_WRITABLE);
 	ck_assert_int_eq(kmq_release(q, &m), 0);
@@ -731,6 +880,95 @@ START_TEST(handle_blocking)
 }
 END_TEST
 
+struct late_cell {
+	__u64 *cell;
+	__u64 value;
+	int ms;
+};
+
+static void *store_later(void *arg)
+{
+	struct late_cell *lc = arg;
+	struct timespec t = { 0, lc->ms * 1000000L };
+
+	nanosleep(&t, NULL);
+	__atomic_store_n(lc->cell, lc->value, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A send on a queue whose ready-ring tail cell is held (here forced to
+ * TAKEN(T - cap)) never hangs: timeout 0 gives -EAGAIN at once with the free
+ * slots untouched, a timeout gives -ETIMEDOUT at its deadline, and with no
+ * limit it goes through once the cell is released, though that wakes
+ * nobody: the waiter naps and looks again. */
+START_TEST(handle_send_stalled_tail)
+{
+	struct late_cell lc;
+	struct qmem mem;
+	struct kmq *q;
+	pthread_t t;
+	char buf[8];
+	__u64 t0, dt, tail, *cell;
+	int i;
+
+	q = stub_open(&mem, KMQ_SEND | KMQ_RECV, 4, 8);
+	for (i = 0; i < 4; i++) {	/* one lap: the tail at position 4 */
+		ck_assert_int_eq(kmq_send(q, "m", 1, 0), 0);
+		ck_assert_int_eq(kmq_recv(q, buf, sizeof(buf), NULL, 0), 1);
+	}
+	tail = q->fast.v.hdr->ready.tail;
+	ck_assert_uint_eq(tail, 4);
+	cell = &q->fast.v.ready.cells[tail & q->fast.v.ready.mask];
+	ck_assert_uint_eq(*cell, kmq_cell_empty(tail));
+	*cell = kmq_cell_taken(tail - 4, 3, 1);
+
+	t0 = now_ns(CLOCK_MONOTONIC);
+	ck_assert_int_eq(kmq_send(q, "x", 1, 0), -EAGAIN);
+	ck_assert_uint_lt(now_ns(CLOCK_MONOTONIC) - t0, 1000000000ULL);
+	ck_assert_uint_eq(kmq_ring_count(&q->fast.v.free), 4);
+	ck_assert_uint_eq(kmq_ring_count(&q->fast.v.ready), 0);
+	ck_assert_uint_eq(held_by(&q->fast, 9), 0);
+	ck_assert_int_eq(kmq_wait(q, KMQ_WRITABLE, 0), 0);
+
+	t0 = now_ns(CLOCK_MONOTONIC);
+	ck_assert_int_eq(kmq_send(q, "x", 1, 30000000), -ETIMEDOUT);
+	dt = now_ns(CLOCK_MONOTONIC) - t0;
+	ck_assert_uint_ge(dt, 30000000);
+	ck_assert_uint_lt(dt, 2000000000);
+	ck_assert_int_eq(kmq_wait(q, KMQ_WRITABLE, 20000000), 0);
+	ck_assert_uint_eq(kmq_ring_count(&q->fast.v.free), 4);
+	ck_assert_uint_eq(held_by(&q->fast, 9), 0);
+
+	/* the popper releases the cell 100 ms from now, waking nobody */
+	lc.cell = cell;
+	lc.value = kmq_cell_empty(tail);
+	lc.ms = 100;
+	ck_assert_int_eq(pthread_create(&t, NULL, store_later, &lc), 0);
+	t0 = now_ns(CLOCK_MONOTONIC);
+	ck_assert_int_eq(kmq_send(q, "late", 4, KMQ_FOREVER), 0);
+	dt = now_ns(CLOCK_MONOTONIC) - t0;
+	pthread_join(t, NULL);
+	ck_assert_uint_lt(dt, 2000000000);
+	ck_assert_int_eq(kmq_recv(q, buf, sizeof(buf), NULL, 0), 4);
+	ck_assert_mem_eq(buf, "late", 4);
+
+	/* kmq_wait(KMQ_WRITABLE) sees the same */
+	tail = q->fast.v.hdr->ready.tail;
+	cell = &q->fast.v.ready.cells[tail & q->fast.v.ready.mask];
+	*cell = kmq_cell_taken(tail - 4, 3, 1);
+	ck_assert_int_eq(kmq_wait(q, KMQ_WRITABLE, 0), 0);
+	lc.cell = cell;
+	lc.value = kmq_cell_empty(tail);
+	lc.ms = 50;
+	ck_assert_int_eq(pthread_create(&t, NULL, store_later, &lc), 0);
+	ck_assert_int_eq(kmq_wait(q, KMQ_WRITABLE, -1), KMQ_WRITABLE);
+	pthread_join(t, NULL);
+	ck_assert_uint_eq(q->fast.corrupt, 0);
+	kmq_close(q);
+	free(mem.base);
+}
+END_TEST
+
 static Suite *lib_suite(void)
 {
 	Suite *s = suite_create("lib");
@@ -751,12 +989,14 @@ static Suite *lib_suite(void)
 	tcase_add_test(fast, fast_borrow_release);
 	tcase_add_test(fast, fast_wake_flags);
 	tcase_add_test(fast, fast_corrupt_length);
-	tcase_add_test(fast, fast_put_waits_for_popper);
+	tcase_add_test(fast, fast_send_behind_stalled_popper);
+	tcase_add_test(fast, fast_release_deferred);
 	suite_add_tcase(s, fast);
 	tcase_add_test(handle, handle_timeouts);
 	tcase_add_test(handle, handle_checks);
 	tcase_add_test(handle, handle_batches_and_wakes);
 	tcase_add_test(handle, handle_blocking);
+	tcase_add_test(handle, handle_send_stalled_tail);
 	suite_add_tcase(s, handle);
 	return s;
 }

@@ -35,41 +35,132 @@ void kmq_fast_init(struct kmq_fast *f, void *base, const struct kmq_layout *l,
 }
 
 /*
- * put - kmq_put() with a policy for user space: a push can find the cell
- * still held by the popper of the previous lap (-EBUSY), and that popper may
- * be preempted, so spin KMQ_PUT_SPINS times, then yield between tries
- * instead of spinning out kmq_put()'s kernel-sized budget while the holder
- * cannot run. The slot is never dropped: only success or a damaged ring
- * (-EIO) ends the loop, and the popper's release, or the kernel's repair if
- * it died, frees the cell.
+ * push_bounded - kmq_ring_push() with a policy for user space: a push can
+ * find the cell still held by the popper of the previous lap (-EBUSY), and
+ * that popper may be preempted, so try KMQ_PUT_SPINS times, then yield
+ * between KMQ_PUT_YIELDS more tries instead of spinning while the holder
+ * cannot run. It may also be stopped, or dead until the kernel's repair,
+ * so the budget ends there: -EBUSY, and the caller still holds the slot.
  */
-static int put(struct kmq_fast *f, struct kmq_ring *r, __u32 idx, __u32 state)
+static int push_bounded(struct kmq_fast *f, struct kmq_ring *r, __u32 idx)
 {
-	unsigned int tries = 0;
+	unsigned int tries;
 	int err;
 
-	kmq_store(&kmq_slot_at(&f->v, idx)->state, state);
-	while ((err = kmq_ring_push(r, idx, &f->corrupt)) == -EBUSY) {
-		if (++tries < KMQ_PUT_SPINS)
+	for (tries = 0;; tries++) {
+		err = kmq_ring_push(r, idx, &f->corrupt);
+		if (err != -EBUSY || tries >= KMQ_PUT_SPINS + KMQ_PUT_YIELDS)
+			return err;
+		if (tries < KMQ_PUT_SPINS)
 			kmq_relax();
 		else
 			sched_yield();
 	}
-	return err;
+}
+
+/* pushable_soon - does @r's tail cell become free of a previous-lap popper
+ * within push_bounded()'s budget? A hint, as kmq_ring_pushable() is. */
+static bool pushable_soon(struct kmq_ring *r)
+{
+	unsigned int tries;
+
+	for (tries = 0;; tries++) {
+		if (kmq_ring_pushable(r))
+			return true;
+		if (tries >= KMQ_PUT_SPINS + KMQ_PUT_YIELDS)
+			return false;
+		if (tries < KMQ_PUT_SPINS)
+			kmq_relax();
+		else
+			sched_yield();
+	}
+}
+
+/*
+ * give_back - return held slot @idx to the free ring (state FREE). When the
+ * ring's tail cell stays held by a stalled popper the slot is kept on the
+ * deferred list (header: FREE, owner us), or, with the list full, left held
+ * for the kernel's repair at close: either way the caller's operation is
+ * done. ORs KMQ_WAKE_WRITERS into *@pushed when it went onto the ring.
+ * Returns 0, or -EIO (damaged ring: the slot stays held until close).
+ */
+static int give_back(struct kmq_fast *f, __u32 idx, unsigned int *pushed)
+{
+	int err;
+
+	kmq_store(&kmq_slot_at(&f->v, idx)->state, KMQ_SLOT_FREE);
+	err = push_bounded(f, &f->v.free, idx);
+	if (!err) {
+		*pushed |= KMQ_WAKE_WRITERS;
+		return 0;
+	}
+	if (err != -EBUSY)
+		return err;
+	if (f->ndefer < KMQ_DEFER_MAX) {
+		f->defer[f->ndefer++] = idx;
+		f->deferred++;
+	} else {
+		f->stranded++;
+	}
+	return 0;
+}
+
+/* wake_check - resolve the wakes a call may owe into *@wake: a bit set
+ * tentatively means "we pushed there"; keep it only if a sleeper asked. */
+static void wake_check(struct kmq_fast *f, unsigned int *wake,
+		       unsigned int pushed)
+{
+	if ((pushed & KMQ_WAKE_WRITERS) && kmq_need_wake(&f->v.hdr->wr_wait))
+		*wake |= KMQ_WAKE_WRITERS;
+	if ((pushed & KMQ_WAKE_READERS) && kmq_need_wake(&f->v.hdr->rd_wait))
+		*wake |= KMQ_WAKE_READERS;
+}
+
+unsigned int kmq_fast_flush(struct kmq_fast *f, unsigned int *wake)
+{
+	unsigned int i, pushed = 0;
+
+	for (i = 0; i < f->ndefer; i++) {
+		int err = kmq_ring_push(&f->v.free, f->defer[i], &f->corrupt);
+
+		if (err == -EBUSY)
+			break;		/* the same cell for all: later */
+		if (!err)
+			pushed = KMQ_WAKE_WRITERS;
+		else
+			f->stranded++;	/* damaged ring: the repair's */
+	}
+	if (i) {
+		memmove(f->defer, f->defer + i,
+			(f->ndefer - i) * sizeof(f->defer[0]));
+		f->ndefer -= i;
+	}
+	wake_check(f, wake, pushed);
+	return f->ndefer;
+}
+
+/* flush - at the start of every fast-path call: the deferred slots first. */
+static inline void flush(struct kmq_fast *f, unsigned int *wake)
+{
+	if (f->ndefer)
+		kmq_fast_flush(f, wake);
 }
 
 /*
  * kmq_fast_send - publish up to @n messages; stops at the first that finds
- * no free slot. Lengths are checked by the caller against max_msg_size and
- * again here. Returns how many were sent, their ids in @ids (may be NULL).
+ * no free slot, or a ready ring whose tail cell stays held by a stalled
+ * popper (-EAGAIN: the caller's timeout decides how long to try again).
+ * Lengths are checked by the caller against max_msg_size and again here.
+ * Returns how many were sent, their ids in @ids (may be NULL).
  */
 int kmq_fast_send(struct kmq_fast *f, const struct kmq_iov *msgs,
 		  unsigned int n, __u64 *ids, unsigned int *wake)
 {
+	unsigned int i, pushed = 0;
 	__u64 sent_ns = 0;
-	unsigned int i;
 	int err = 0;
 
+	flush(f, wake);
 	for (i = 0; i < n; i++) {
 		struct kmq_slot *s;
 		__u32 idx;
@@ -77,6 +168,11 @@ int kmq_fast_send(struct kmq_fast *f, const struct kmq_iov *msgs,
 
 		if (msgs[i].len > f->v.max_msg_size) {
 			err = -EMSGSIZE;
+			break;
+		}
+		/* Claim no slot that could not be published. */
+		if (!pushable_soon(&f->v.ready)) {
+			err = -EAGAIN;
 			break;
 		}
 		err = kmq_take(&f->v, &f->v.free, f->client_id,
@@ -96,31 +192,51 @@ int kmq_fast_send(struct kmq_fast *f, const struct kmq_iov *msgs,
 		s->sent_ns = sent_ns;
 		s->sender_pid = f->pid;
 		s->sender_uid = f->uid;
-		err = put(f, &f->v.ready, idx, KMQ_SLOT_READY);
+		kmq_store(&s->state, KMQ_SLOT_READY);
+		err = push_bounded(f, &f->v.ready, idx);
+		if (err == -EBUSY) {
+			/* The tail was taken by a popper that stalled since
+			 * we looked: not sent, the slot goes back. */
+			err = give_back(f, idx, &pushed);
+			if (!err)
+				err = -EAGAIN;
+			break;
+		}
 		if (err)	/* damaged ring: the slot stays ours until close */
 			break;
+		pushed |= KMQ_WAKE_READERS;
 		if (ids)
 			ids[i] = id;
 	}
-	if (i && kmq_need_wake(&f->v.hdr->rd_wait))
-		*wake |= KMQ_WAKE_READERS;
+	wake_check(f, wake, pushed);
 	return i ? (int)i : err;
 }
+
+/* Corrupt messages one call may skip before it gives up with -EIO. */
+#define KMQ_RECV_SKIPS	(2 * KMQ_BATCH_MAX)
 
 /*
  * take_msg - pop the next message, skipping (and counting) slots whose
  * lengths no sender could have written; those go back to the free ring.
- * Returns 0 with the slot index and its checked attribute/body lengths.
+ * With @room, a message whose body is longer is not taken (-EMSGSIZE, its
+ * length in *@need): it stays first in line. Returns 0 with the slot index
+ * and its checked attribute/body lengths.
  */
-static int take_msg(struct kmq_fast *f, __u32 *idx, __u32 *alen, __u32 *len,
-		    unsigned int *wake)
+static int take_msg(struct kmq_fast *f, const __u32 *room, __u32 *idx,
+		    __u32 *alen, __u32 *len, __u32 *need, unsigned int *pushed)
 {
-	for (;;) {
+	unsigned int skips;
+
+	for (skips = 0; skips <= KMQ_RECV_SKIPS; skips++) {
 		struct kmq_slot *s;
 		int err;
 
-		err = kmq_take(&f->v, &f->v.ready, f->client_id,
-			       KMQ_SLOT_BORROWED, idx, &f->corrupt);
+		if (room)
+			err = kmq_take_fit(&f->v, f->client_id, *room, idx,
+					   need, &f->corrupt);
+		else
+			err = kmq_take(&f->v, &f->v.ready, f->client_id,
+				       KMQ_SLOT_BORROWED, idx, &f->corrupt);
 		if (err)
 			return err;
 		s = kmq_slot_at(&f->v, *idx);
@@ -129,11 +245,11 @@ static int take_msg(struct kmq_fast *f, __u32 *idx, __u32 *alen, __u32 *len,
 		if ((__u64)*alen + *len <= f->v.max_msg_size)
 			return 0;
 		f->corrupt++;
-		err = put(f, &f->v.free, *idx, KMQ_SLOT_FREE);
+		err = give_back(f, *idx, pushed);
 		if (err)
 			return err;
-		*wake |= KMQ_WAKE_WRITERS;	/* checked by the caller */
 	}
+	return -EIO;
 }
 
 static void describe(struct kmq_msg *m, struct kmq_slot *s, __u32 len)
@@ -145,22 +261,11 @@ static void describe(struct kmq_msg *m, struct kmq_slot *s, __u32 len)
 	m->sender_uid = kmq_load(&s->sender_uid);
 }
 
-/* wake_check - resolve the wakes a call may owe into *@wake: a bit set
- * tentatively means "we pushed there"; keep it only if a sleeper asked. */
-static void wake_check(struct kmq_fast *f, unsigned int *wake,
-		       unsigned int pushed)
-{
-	if ((pushed & KMQ_WAKE_WRITERS) && kmq_need_wake(&f->v.hdr->wr_wait))
-		*wake |= KMQ_WAKE_WRITERS;
-	if ((pushed & KMQ_WAKE_READERS) && kmq_need_wake(&f->v.hdr->rd_wait))
-		*wake |= KMQ_WAKE_READERS;
-}
-
 /*
  * kmq_fast_recv - copy up to @n messages into @bufs. A message larger than
- * its buffer goes back to the ready ring (behind those queued meanwhile)
- * with its length in msg.len; it ends the batch, and fails it with
- * -EMSGSIZE when it is the first. Returns how many were received.
+ * its buffer is not taken: it stays first in line, its length goes in
+ * msg.len, and it ends the batch (failing it with -EMSGSIZE when it is the
+ * first). Returns how many were received.
  */
 int kmq_fast_recv(struct kmq_fast *f, struct kmq_rbuf *bufs, unsigned int n,
 		  unsigned int *wake)
@@ -168,21 +273,29 @@ int kmq_fast_recv(struct kmq_fast *f, struct kmq_rbuf *bufs, unsigned int n,
 	unsigned int i, pushed = 0;
 	int err = 0;
 
+	flush(f, wake);
 	for (i = 0; i < n; i++) {
 		struct kmq_rbuf *b = &bufs[i];
+		__u32 room = b->cap > UINT32_MAX ? UINT32_MAX : (__u32)b->cap;
 		struct kmq_slot *s;
-		__u32 idx, alen, len;
+		__u32 idx, alen, len, need = 0;
 
-		err = take_msg(f, &idx, &alen, &len, &pushed);
+		err = take_msg(f, &room, &idx, &alen, &len, &need, &pushed);
+		if (err == -EMSGSIZE)
+			b->msg.len = need;
 		if (err)
 			break;
 		s = kmq_slot_at(&f->v, idx);
-		if (len > b->cap) {
+		if (len > room) {
+			/* Rewritten by a mapper since it was checked: it goes
+			 * back, behind the others (as in the kernel). If even
+			 * that stays blocked, it is held as READY and the
+			 * kernel's repair delivers it at close. */
 			b->msg.len = len;
-			err = put(f, &f->v.ready, idx, KMQ_SLOT_READY);
-			pushed |= KMQ_WAKE_READERS;
-			if (!err)
-				err = -EMSGSIZE;
+			kmq_store(&s->state, KMQ_SLOT_READY);
+			if (!push_bounded(f, &f->v.ready, idx))
+				pushed |= KMQ_WAKE_READERS;
+			err = -EMSGSIZE;
 			break;
 		}
 		if (len)
@@ -191,10 +304,11 @@ int kmq_fast_recv(struct kmq_fast *f, struct kmq_rbuf *bufs, unsigned int n,
 		describe(&b->msg, s, len);
 		b->msg.data = b->buf;
 		b->msg.slot = KMQ_MSG_NOSLOT;
-		err = put(f, &f->v.free, idx, KMQ_SLOT_FREE);
-		if (err)
+		err = give_back(f, idx, &pushed);
+		if (err) {
+			i++;	/* delivered all the same */
 			break;
-		pushed |= KMQ_WAKE_WRITERS;
+		}
 	}
 	wake_check(f, wake, pushed);
 	return i ? (int)i : err;
@@ -209,7 +323,8 @@ int kmq_fast_borrow(struct kmq_fast *f, struct kmq_msg *msg,
 	struct kmq_slot *s;
 	int err;
 
-	err = take_msg(f, &idx, &alen, &len, &pushed);
+	flush(f, wake);
+	err = take_msg(f, NULL, &idx, &alen, &len, NULL, &pushed);
 	wake_check(f, wake, pushed);
 	if (err)
 		return err;
@@ -220,26 +335,29 @@ int kmq_fast_borrow(struct kmq_fast *f, struct kmq_msg *msg,
 	return 0;
 }
 
-/* kmq_fast_release - give a borrowed slot back to the free ring. -EINVAL
- * when @msg does not name a slot this client borrowed. */
+/* kmq_fast_release - give a borrowed slot back to the free ring (later, if
+ * a stalled popper holds its tail cell: the message is consumed anyway).
+ * -EINVAL when @msg does not name a slot this client borrowed. */
 int kmq_fast_release(struct kmq_fast *f, struct kmq_msg *msg,
 		     unsigned int *wake)
 {
+	unsigned int pushed = 0;
 	struct kmq_slot *s;
 	int err;
 
+	flush(f, wake);
 	if (msg->slot >= f->v.free.cap)
 		return -EINVAL;
 	s = kmq_slot_at(&f->v, msg->slot);
 	if (kmq_load(&s->owner) != f->client_id ||
 	    kmq_load(&s->state) != KMQ_SLOT_BORROWED)
 		return -EINVAL;
-	err = put(f, &f->v.free, msg->slot, KMQ_SLOT_FREE);
+	err = give_back(f, msg->slot, &pushed);
 	if (err)
 		return err;
 	msg->slot = KMQ_MSG_NOSLOT;
 	msg->data = NULL;
-	wake_check(f, wake, KMQ_WAKE_WRITERS);
+	wake_check(f, wake, pushed);
 	return 0;
 }
 
@@ -249,9 +367,16 @@ int kmq_fast_events(struct kmq_fast *f, int events)
 
 	if ((events & KMQ_READABLE) && kmq_ring_peek(&f->v.ready))
 		ev |= KMQ_READABLE;
-	if ((events & KMQ_WRITABLE) && kmq_ring_peek(&f->v.free))
+	if ((events & KMQ_WRITABLE) && kmq_ring_peek(&f->v.free) &&
+	    kmq_ring_pushable(&f->v.ready))
 		ev |= KMQ_WRITABLE;
 	return ev;
+}
+
+bool kmq_fast_stalled(struct kmq_fast *f, int events)
+{
+	return (events & KMQ_WRITABLE) && kmq_ring_peek(&f->v.free) &&
+	       !kmq_ring_pushable(&f->v.ready);
 }
 
 int kmq_fast_arm(struct kmq_fast *f, int events)

@@ -23,6 +23,18 @@
 /* Tries of a push that finds its cell still held by a popper (-EBUSY)
  * before yielding the CPU between tries: the holder may be preempted. */
 #define KMQ_PUT_SPINS		128
+/* Then this many sched_yield()s before giving up: the holder may also be
+ * stopped, or dead until the kernel repairs, and user space never waits
+ * unboundedly on shared memory. The caller's timeout takes over. */
+#define KMQ_PUT_YIELDS		8
+/* Naps of a waiter whose condition is held up by a stalled popper, whose
+ * release wakes nobody: it looks again after 1 ms, doubling up to 20 ms
+ * (the kernel's KMQ_STALL_POLL_NS). */
+#define KMQ_STALL_NAP_MIN_NS	1000000
+#define KMQ_STALL_NAP_MAX_NS	20000000
+/* Slots a handle keeps when the free ring's tail cell is held by a stalled
+ * popper, to push later (struct kmq_fast.defer). */
+#define KMQ_DEFER_MAX		16
 /* Defaults of struct kmq_qattr. */
 #define KMQ_DEFAULT_CAPACITY	1024
 #define KMQ_DEFAULT_MSG_SIZE	65536
@@ -49,6 +61,16 @@ struct kmq_fast {
 	__u32 pad;
 	__u64 seq;		/* last message id sequence used */
 	__u64 corrupt;		/* invalid entries this handle skipped */
+	/* Slots given back (header: state FREE, owner us) whose push onto
+	 * the free ring found the tail cell held by a stalled popper. They
+	 * are pushed at the start of every later fast-path call and at
+	 * close; if still held then, the kernel's crash repair returns them,
+	 * as it does with those that found this list full (stranded). */
+	__u32 defer[KMQ_DEFER_MAX];
+	__u32 ndefer;
+	__u32 pad2;
+	__u64 deferred;		/* slots ever put on the list */
+	__u64 stranded;		/* slots left held for the repair */
 };
 
 struct kmq;
@@ -80,7 +102,8 @@ struct kmq_backend {
 	/* wait: sleep once until one of @events (KMQ_READABLE/WRITABLE)
 	 * holds or @timeout passes (NULL: no limit, zero: just look); arms the
 	 * need-wakeup flags and rechecks before sleeping. Returns the events
-	 * that hold, 0 on timeout, -EINTR on a signal. May return early. */
+	 * that hold, 0 on timeout, -EINTR on a signal. May return early.
+	 * @events 0: just sleep for @timeout (a nap), signals still end it. */
 	int (*wait)(struct kmq *q, int events, const struct timespec *timeout);
 
 	/* The copying path: move up to @n messages, waiting as kmq_send/recv
@@ -136,7 +159,10 @@ KMQ_HIDDEN int kmq_hdr_check(const struct kmq_hdr *h,
 /* fastpath.c: the mapped data path. None makes a system call; those that
  * push OR KMQ_WAKE_* into *@wake when a sleeper must be woken, which the
  * caller does (once per call, so a batch pays for at most one). Return 0 or
- * a count, -EAGAIN when the ring they need is empty, -EMSGSIZE, -EIO. */
+ * a count, -EAGAIN when the ring they need is empty (for a send: or when
+ * the ready ring's tail cell stays held by a stalled popper), -EMSGSIZE,
+ * -EIO. None waits unboundedly: spins and yields are bounded by
+ * KMQ_PUT_SPINS and KMQ_PUT_YIELDS, and the caller's timeout does the rest. */
 KMQ_HIDDEN void kmq_fast_init(struct kmq_fast *f, void *base,
 			      const struct kmq_layout *l, __u32 client_id);
 KMQ_HIDDEN int kmq_fast_send(struct kmq_fast *f, const struct kmq_iov *msgs,
@@ -147,8 +173,16 @@ KMQ_HIDDEN int kmq_fast_borrow(struct kmq_fast *f, struct kmq_msg *msg,
 			       unsigned int *wake);
 KMQ_HIDDEN int kmq_fast_release(struct kmq_fast *f, struct kmq_msg *msg,
 				unsigned int *wake);
-/* The KMQ_READABLE/KMQ_WRITABLE @events that the rings show now. */
+/* Push the deferred slots (struct kmq_fast.defer) that the free ring now
+ * takes. Returns how many are still deferred. */
+KMQ_HIDDEN unsigned int kmq_fast_flush(struct kmq_fast *f, unsigned int *wake);
+/* The KMQ_READABLE/KMQ_WRITABLE @events that the rings show now. Writable
+ * means a free slot AND a ready-ring tail cell that a push can take. */
 KMQ_HIDDEN int kmq_fast_events(struct kmq_fast *f, int events);
+/* True when @events has KMQ_WRITABLE held up only by a stalled popper: a
+ * free slot is there but the ready ring's tail cell is still held. Its
+ * release wakes nobody, so a waiter naps and looks again. */
+KMQ_HIDDEN bool kmq_fast_stalled(struct kmq_fast *f, int events);
 /* Arm the need-wakeup flags for @events, then recheck. */
 KMQ_HIDDEN int kmq_fast_arm(struct kmq_fast *f, int events);
 

@@ -116,11 +116,20 @@ KMQ_EXPORT int kmq_open(const char *name, unsigned int flags, struct kmq **out)
 
 /* Borrowed slots are not put back here: closing the queue fd makes the
  * queue's owner repair them for redelivery, which is also what happens
- * when a process dies, so there is one path and it is always exercised. */
+ * when a process dies, so there is one path and it is always exercised.
+ * Slots deferred behind a stalled popper get one more try first; those the
+ * free ring still does not take are given back by the same repair. */
 KMQ_EXPORT void kmq_close(struct kmq *q)
 {
 	if (!q)
 		return;
+	if (q->mapped && q->fast.ndefer) {
+		unsigned int who = 0;
+
+		kmq_fast_flush(&q->fast, &who);
+		if (who && q->be->wake)
+			q->be->wake(q, who);
+	}
 	if (q->be->close)
 		q->be->close(q);
 	kmq_copy_free_all(q);

@@ -61,14 +61,42 @@ static int spin(struct kmq *q, int events, int64_t left)
 	}
 }
 
+/*
+ * nap_for - on a mapped queue, whether this sleep must be a bounded nap, and
+ * which events to ask the backend for. Two things end without a wake-up: a
+ * stalled popper's release of the ready ring's tail cell (a free slot is
+ * there, so the backend would report WRITABLE at once: leave it out), and
+ * the free ring taking the slots this handle deferred (pushed here first).
+ */
+static bool nap_for(struct kmq *q, int events, int *want)
+{
+	bool nap = false;
+
+	*want = events;
+	if (q->fast.ndefer) {
+		unsigned int who = 0;
+
+		if (kmq_fast_flush(&q->fast, &who))
+			nap = true;
+		if (who)
+			q->be->wake(q, who);
+	}
+	if (kmq_fast_stalled(&q->fast, events)) {
+		*want &= ~KMQ_WRITABLE;
+		nap = true;
+	}
+	return nap;
+}
+
 int kmq_wait_deadline(struct kmq *q, int events, struct kmq_deadline *d)
 {
+	int64_t left, nap = KMQ_STALL_NAP_MIN_NS;
 	bool spun = false;
-	int64_t left;
 	int ev;
 
 	for (;;) {
 		struct timespec ts;
+		int want = events;
 
 		left = kmq_deadline_left(d);
 		if (!left)
@@ -80,9 +108,20 @@ int kmq_wait_deadline(struct kmq *q, int events, struct kmq_deadline *d)
 				return ev;
 			continue;
 		}
+		if (q->mapped) {
+			ev = kmq_fast_events(&q->fast, events);
+			if (ev)
+				return ev;
+			if (nap_for(q, events, &want)) {
+				if (left < 0 || left > nap)
+					left = nap;
+				nap = nap * 2 > KMQ_STALL_NAP_MAX_NS ?
+				      KMQ_STALL_NAP_MAX_NS : nap * 2;
+			}
+		}
 		ts.tv_sec = left / NSEC;
 		ts.tv_nsec = left % NSEC;
-		ev = q->be->wait(q, events, left < 0 ? NULL : &ts);
+		ev = q->be->wait(q, want, left < 0 ? NULL : &ts);
 		if (ev)
 			return ev;	/* events, or -EINTR and friends */
 	}
