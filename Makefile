@@ -22,7 +22,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 VMT_SRC  := $(wildcard tests/vm/*.c)
 VMT_BIN  := $(VMT_SRC:tests/vm/%.c=$(O)/tests/vm/%)
-HDRS     := $(wildcard include/*.h include/kmq/*.h include/uapi/linux/*.h tools/lib/kmq/*.h tests/*.h)
+HDRS     := $(wildcard include/*.h include/kmq/*.h include/uapi/linux/*.h tools/lib/kmq/*.h tests/*.h tests/vm/*.h)
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
