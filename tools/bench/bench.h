@@ -196,6 +196,7 @@ struct machine {
 	char load[64];
 	char load_end[64];
 	char date[32];
+	char commit[64];	/* git describe of the tree, if run in one */
 };
 
 void machine_probe(struct machine *m);

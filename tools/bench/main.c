@@ -202,7 +202,7 @@ int main(int argc, char **argv)
 	};
 	const char *out = "build/bench", *systems = NULL, *tests = NULL, *modes = NULL;
 	const char *topos = NULL;
-	size_t user_sizes[16], nuser = 0, nres = 0, i, nsel = 0, total, done = 0;
+	size_t user_sizes[16], nuser = 0, nres = 0, i, nsel = 0, total, done = 0, per;
 	const struct sys_ops *sel[NSYS];
 	const char *skip_sys[NSYS] = { 0 };
 	bool json = false, plots = true;
@@ -333,31 +333,40 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* run: round after round, each round one system at a time (its
-	 * daemon, if any, up only meanwhile); every cell keeps its best round */
+	/*
+	 * run: round after round; within a round, cell after cell, and every
+	 * system on that cell back to back, so that the figures compared in a
+	 * ratio are measured seconds apart (the hypervisor moves vCPUs and the
+	 * neighbours come and go). Daemons (RouDi) are up for the whole round.
+	 * Every cell keeps its best round. The plan is system-major with the
+	 * same cells for every system: cell c of system i is res[i * per + c].
+	 */
 	total = nres * (size_t)rounds;
+	per = nres / nsel;
 	for (round = 0; round < rounds && !interrupted; round++) {
-		for (i = 0; i < nsel && !interrupted; i++) {
+		size_t cell;
+
+		for (i = 0; i < nsel; i++) {
 			const struct sys_ops *o = sel[i];
 			size_t j;
 
-			if (skip_sys[i])
+			if (skip_sys[i] || !o->global_init)
 				continue;
-			if (o->global_init && o->global_init(out, &skip_sys[i])) {
+			if (o->global_init(out, &skip_sys[i])) {
 				bench_log("kmq-bench: %s: skipped: %s\n", o->label, skip_sys[i]);
-				for (j = 0; j < nres; j++)
-					if (res[j].sys == o) {
-						res[j].skip = skip_sys[i];
-						done += (size_t)(rounds - round);
-					}
-				continue;
+				for (j = 0; j < per; j++)
+					res[i * per + j].skip = skip_sys[i];
+				done += per * (size_t)(rounds - round);
 			}
-			for (j = 0; j < nres && !interrupted; j++) {
-				struct result *r = &res[j], t;
+		}
+		for (cell = 0; cell < per && !interrupted; cell++) {
+			for (i = 0; i < nsel && !interrupted; i++) {
+				const struct sys_ops *o = sel[i];
+				struct result *r = &res[i * per + cell], t;
 				uint64_t t0;
 				char sz[32];
 
-				if (r->sys != o || r->skip)
+				if (skip_sys[i] || r->skip)
 					continue;
 				done++;
 				snprintf(sz, sizeof(sz), "%zu", r->size);
@@ -390,9 +399,10 @@ int main(int argc, char **argv)
 				bench_log("  (%.2f s)\n", (double)(now_ns() - t0) / 1e9);
 				result_merge(r, &t);
 			}
-			if (o->global_fini)
-				o->global_fini();
 		}
+		for (i = 0; i < nsel; i++)
+			if (!skip_sys[i] && sel[i]->global_fini)
+				sel[i]->global_fini();
 	}
 	for (i = 0; i < nres; i++)
 		if (res[i].fail)

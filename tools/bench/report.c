@@ -81,6 +81,12 @@ void machine_probe(struct machine *m)
 	read_line("/proc/loadavg", line, sizeof(line));
 	snprintf(m->load, sizeof(m->load), "%.*s", 14, line);
 	strftime(m->date, sizeof(m->date), "%Y-%m-%d %H:%M UTC", gmtime(&now));
+	f = popen("git describe --always --dirty 2>/dev/null", "r");
+	if (f) {
+		if (fgets(m->commit, sizeof(m->commit), f))
+			m->commit[strcspn(m->commit, "\n")] = 0;
+		pclose(f);
+	}
 }
 
 void machine_load_end(struct machine *m)
@@ -465,8 +471,9 @@ void report_markdown(FILE *f, const struct machine *m, const struct result *r, s
 	collect_sizes(r, n, sizes, &nsizes);
 	fprintf(f, "## kmq-bench results\n\n");
 	fprintf(f, "Machine: %s, %d CPUs, %s, %s, clocksource %s, load average %s at start, "
-		   "%s at end, %s.\n", m->cpu, m->cores, m->kernel, m->virt, m->clocksource,
-		m->load, m->load_end[0] ? m->load_end : "?", m->date);
+		   "%s at end, %s; tree %s.\n", m->cpu, m->cores, m->kernel, m->virt,
+		m->clocksource, m->load, m->load_end[0] ? m->load_end : "?", m->date,
+		m->commit[0] ? m->commit : "unknown");
 	fprintf(f, "Settings: warm-up %.2f s; ping-pong %.2f s, open loop %.2f s at %.0f msg/s, "
 		   "throughput %.2f s per cell%s%s. Quote ratios against peers of the same run, "
 		   "never a lone absolute time.\n", bench_opts.warm_s, bench_opts.lat_s,
@@ -557,6 +564,8 @@ void report_json(FILE *f, const struct machine *m, const struct result *r, size_
 	json_str(f, m->load_end);
 	fprintf(f, ", \"date\": ");
 	json_str(f, m->date);
+	fprintf(f, ", \"commit\": ");
+	json_str(f, m->commit);
 	fprintf(f, "},\n  \"settings\": {\"rounds\": %d, \"warmup_s\": %g, \"pingpong_s\": %g, \"oneway_s\": %g, "
 		   "\"oneway_rate\": %g, \"throughput_s\": %g, \"smoke\": %s, \"pinning_1_1\": ",
 		bench_opts.rounds, bench_opts.warm_s, bench_opts.lat_s, bench_opts.ol_s, bench_opts.rate,
