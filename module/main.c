@@ -14,6 +14,7 @@
 #include "dev.h"
 #include "queue.h"
 #include "registry.h"
+#include "repair.h"
 
 static unsigned int max_queues = 1024;
 module_param(max_queues, uint, 0444);
@@ -44,9 +45,12 @@ static int __init kmq_mod_init(void)
 	err = kmq_queue_init();
 	if (err)
 		return err;
-	err = kmq_registry_init(&limits);
+	err = kmq_repair_init();
 	if (err)
 		goto err_queue;
+	err = kmq_registry_init(&limits);
+	if (err)
+		goto err_repair;
 	err = kmq_dev_init();
 	if (err)
 		goto err_registry;
@@ -57,6 +61,8 @@ static int __init kmq_mod_init(void)
 
 err_registry:
 	kmq_registry_uninit();
+err_repair:
+	kmq_repair_uninit();
 err_queue:
 	kmq_queue_uninit();
 	return err;
@@ -67,6 +73,9 @@ static void __exit kmq_mod_exit(void)
 	u64 qc, qd, sc, sd;
 
 	kmq_dev_uninit();
+	/* Deferred repairs end first: they may free queues, charged to the
+	 * registry, and their code must not go while they run. */
+	kmq_repair_uninit();
 	kmq_registry_uninit();
 	kmq_queue_uninit();
 	kmq_queue_stats(&qc, &qd, &sc, &sd);

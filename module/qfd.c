@@ -33,12 +33,6 @@
 /* Corrupt messages one RECV may skip before it gives up with -EIO. */
 #define KMQ_RECV_SKIPS		(2 * KMQ_BATCH_MAX)
 
-struct kmq_client {
-	struct kmq_queue *q;
-	u32 id;
-	u32 flags;		/* KMQ_OPEN_* */
-};
-
 static const struct file_operations kmq_qfd_fops;
 
 static u64 kmq_client_next_id(struct kmq_client *c)
@@ -533,16 +527,11 @@ static int kmq_qfd_mmap(struct file *file, struct vm_area_struct *vma)
 
 /* ---- open and release ---------------------------------------------------- */
 
+/* Crash repair frees the client, its id and its queue reference, now or
+ * once every slot it held is back. */
 static int kmq_qfd_release(struct inode *inode, struct file *file)
 {
-	struct kmq_client *c = file->private_data;
-	struct kmq_queue *q = c->q;
-
-	kmq_repair_client(q, c->id);
-	ida_free(&q->ids, c->id);
-	atomic_dec(&q->clients);
-	kfree(c);
-	kmq_queue_put(q);
+	kmq_repair_release(file->private_data);
 	return 0;
 }
 
@@ -587,7 +576,11 @@ int kmq_qfd_open(struct kmq_queue *q, u32 flags)
 		err = PTR_ERR(file);
 		goto err_fd;
 	}
+	/* Counted under repair_lock before it can act: repair that sees no
+	 * client knows that no cell can be TAKEN legitimately. */
+	mutex_lock(&q->repair_lock);
 	atomic_inc(&q->clients);
+	mutex_unlock(&q->repair_lock);
 	fd_install(fd, file);
 	return fd;
 

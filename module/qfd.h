@@ -6,9 +6,22 @@
 #ifndef _KMQ_QFD_H
 #define _KMQ_QFD_H
 
+#include <linux/list.h>
 #include <linux/types.h>
 
 struct kmq_queue;
+
+/*
+ * One client of a queue: what a queue fd carries. It holds its client id
+ * and a reference on the queue until crash repair has given back every
+ * slot it held, which may be after its fd is released (see repair.h).
+ */
+struct kmq_client {
+	struct kmq_queue *q;
+	u32 id;
+	u32 flags;		/* KMQ_OPEN_* */
+	struct list_head orphan;	/* q->orphans while repair waits */
+};
 
 /*
  * kmq_qfd_open - open a new queue fd on @q with KMQ_OPEN_* @flags (already

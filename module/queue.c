@@ -21,6 +21,7 @@
 
 #include "queue.h"
 #include "registry.h"
+#include "repair.h"
 
 static atomic64_t kmq_queues_created, kmq_queues_destroyed;
 static atomic64_t kmq_slots_created, kmq_slots_destroyed;
@@ -111,6 +112,7 @@ struct kmq_queue *kmq_queue_create(const char *name, const struct kmq_layout *l,
 	atomic_set(&q->clients, 0);
 	init_waitqueue_head(&q->wq);
 	mutex_init(&q->repair_lock);
+	kmq_repair_queue_init(q);
 	atomic64_set(&q->repaired, 0);
 	atomic64_set(&q->corrupt, 0);
 

@@ -13,6 +13,7 @@
 #include <linux/poll.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <kmq/ring.h>
 
 #define KMQ_FEATURES	(KMQ_FEAT_RINGS | KMQ_FEAT_COPY | KMQ_FEAT_MMAP | \
@@ -39,10 +40,16 @@ struct kmq_queue {
 	struct ida ids;			/* client ids 1..KMQ_CLIENT_MAX */
 	u32 next_id;			/* where the cyclic id search starts */
 	atomic64_t seq;			/* copy-path message ids */
-	atomic_t clients;
+	atomic_t clients;		/* fds not released; changed under
+					 * repair_lock */
 	wait_queue_head_t wq;		/* readers and writers, poll too */
 	struct mutex repair_lock;
 	unsigned long *repair_map;	/* cap bits, under repair_lock */
+	struct list_head orphans;	/* released clients with slots not
+					 * back yet, under repair_lock */
+	struct delayed_work repair_work;	/* repairs orphans */
+	unsigned int repair_delay_ms;	/* backoff, under repair_lock */
+	struct list_head repair_node;	/* repair.c's list while orphans */
 	atomic64_t repaired;
 	atomic64_t corrupt;
 };

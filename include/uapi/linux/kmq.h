@@ -119,6 +119,10 @@
  * KMQ_SLOT_READY slot (written, push not done) or KMQ_SLOT_BORROWED slot
  * (received, not released) goes to the ready ring: such messages are
  * delivered again, at least once, possibly out of their original order.
+ * A push that must wait for a popper of the previous lap to release its
+ * cell (that popper may be stopped) is retried in the background until it
+ * is done, after the release has returned: a slot is never given up for
+ * being blocked, and the client id stays reserved until all are back.
  *
  * Trust: the kernel reads every cell and header field once, bounds-checks
  * slot indices, lengths and states, and skips (and counts, in
