@@ -184,14 +184,16 @@ static int kmq_qfd_publish(struct kmq_client *c, u32 idx, bool block,
 }
 
 /* Give a held slot back to the free ring. If even that ring stays blocked
- * the slot remains held by this client, in state FREE, and crash repair
- * returns it when the fd is released. */
+ * (a popper holds its tail cell) the slot remains held by this client, in
+ * state FREE, and crash repair returns it when the fd is released: at once,
+ * or in the background once that cell is let go. Not the kernel's trouble:
+ * an info note. */
 static int kmq_qfd_give_back(struct kmq_queue *q, u32 idx)
 {
 	int err = kmq_qfd_push(q, idx, false);
 
 	if (err)
-		pr_warn_ratelimited("queue %s: free ring blocked, slot %u held until release\n",
+		pr_info_ratelimited("queue %s: free ring blocked, slot %u held until release\n",
 				    q->name, idx);
 	return err;
 }
