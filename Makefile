@@ -39,6 +39,7 @@ module:
 
 # The module must build warning-free with W=1: rebuild it so, failing on any warning.
 check-w1:
+	@mkdir -p $(O)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules 2>&1 | tee $(O)/w1.log
 	@! grep -E 'warning:|error:' $(O)/w1.log
