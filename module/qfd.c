@@ -212,7 +212,10 @@ static int kmq_qfd_send(struct kmq_client *c, const struct kmq_io *io,
 	struct kmq_iomsg __user *umsgs = u64_to_user_ptr(io->msgs);
 	struct kmq_queue *q = c->q;
 	u32 pid = task_tgid_vnr(current);
-	u32 uid = from_kuid_munged(current_user_ns(), current_uid());
+	/* The pid as the sender knows it (what the fast path reports too);
+	 * the uid as the initial namespace knows it, so that root of a user
+	 * namespace never reaches receivers as root. */
+	u32 uid = from_kuid_munged(&init_user_ns, current_uid());
 	int err = 0;
 	u32 i;
 

@@ -236,9 +236,10 @@ struct kmq_slot {
 	__u32 attr_len;			/* attribute bytes before the body: 0 */
 	__u64 id;			/* message id, unique per queue */
 	__u64 sent_ns;			/* CLOCK_REALTIME at send */
-	__u32 sender_pid;		/* tgid and uid of the sender, in its own */
-	__u32 sender_uid;		/* namespaces (self-reported on the fast
-					 * path, true on the copy path) */
+	__u32 sender_pid;		/* sender's tgid in its own pid namespace */
+	__u32 sender_uid;		/* sender's uid: self-reported on the fast
+					 * path; on the copy path as the initial
+					 * user namespace sees it */
 	__u32 gen;			/* reserved: receipt generation (leases) */
 	__u32 receive_count;		/* reserved: leases */
 	__u64 first_receive_ns;		/* reserved: leases */
