@@ -132,7 +132,9 @@ bench-vm: module $(O)/bin/kmq-bench
 	tools/bench/run-vm $(BENCH_VM_ARGS)
 
 check-bench: $(O)/bin/kmq-bench
-	$(O)/bin/kmq-bench --smoke --out $(O)/bench-smoke >/dev/null
+	@echo "kmq-bench --smoke (log: $(O)/bench-smoke.log)"
+	@$(O)/bin/kmq-bench --smoke --out $(O)/bench-smoke >/dev/null 2>$(O)/bench-smoke.log || \
+		{ tail -n 30 $(O)/bench-smoke.log; echo "kmq-bench smoke run FAILED"; exit 1; }
 
 .PHONY: run
 run: deps all
