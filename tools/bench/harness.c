@@ -464,7 +464,10 @@ static void child(struct test *t, int i)
 			tp_consume(t, (unsigned int)i - t->nprod, (unsigned int)i);
 		break;
 	}
-	_exit(0);
+	/* exit(), not _exit(): libraries' exit handlers run, e.g. the iceoryx
+	 * runtime's destructor, which unregisters from RouDi and removes its
+	 * socket (stdio was flushed before the fork) */
+	exit(0);
 }
 
 /* ---- the parent -------------------------------------------------------- */
