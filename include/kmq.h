@@ -63,6 +63,13 @@ struct kmq_rbuf {
 	struct kmq_msg msg;	/* msg.data == buf on success */
 };
 
+/* A message being written in place: kmq_reserve() fills data/cap. */
+struct kmq_wbuf {
+	void *data;		/* where to write the body: cap bytes */
+	uint32_t cap;		/* the queue's max_msg_size */
+	uint32_t slot;		/* private: the slot reserved */
+};
+
 /* Timeouts are in nanoseconds: 0 never sleeps (-EAGAIN), < 0 waits with no
  * limit, > 0 waits at most that long (-ETIMEDOUT). */
 #define KMQ_FOREVER	(-1LL)
@@ -84,7 +91,9 @@ int kmq_open(const char *name, unsigned int flags, struct kmq **out);
 /* kmq_close - release everything @q holds and free it. NULL is fine.
  * Messages borrowed on a mapped queue and not released go back to the
  * queue for redelivery (as when a process dies); on a copying queue a
- * borrow was a private copy, already taken from the queue: it is freed. */
+ * borrow was a private copy, already taken from the queue: it is freed.
+ * Reservations (kmq_reserve) not committed are given back unsent, the same
+ * way: their slots by the queue's repair, copying buffers freed. */
 void kmq_close(struct kmq *q);
 
 /* kmq_fd - the queue fd, for poll()/epoll: EPOLLIN when a message is ready,
@@ -119,6 +128,29 @@ int kmq_release(struct kmq *q, struct kmq_msg *msg);
  * not NULL): the id a receiver sees in struct kmq_msg.id. */
 int kmq_send_id(struct kmq *q, const void *data, size_t len, uint64_t *id,
 		int64_t timeout_ns);
+
+/* kmq_reserve - claim a free slot to write a message in place, with no copy:
+ * @w->data points into the slot (mapped queues) or to a private buffer that
+ * kmq_commit() sends by copy (copying queues), @w->cap bytes long. Until
+ * kmq_commit() or kmq_abort(), the slot is this handle's: a handle that
+ * closes or a process that dies holding it gives it back unsent.
+ * -EAGAIN/-ETIMEDOUT when full past @timeout_ns (or when a receiver that
+ * stalled mid-receive keeps the queue's next place; copying queues do not
+ * wait here), -EPERM without KMQ_SEND, -EINVAL for NULL. */
+int kmq_reserve(struct kmq *q, struct kmq_wbuf *w, int64_t timeout_ns);
+
+/* kmq_commit - send the first @len bytes written at @w->data as one message
+ * and end the reservation; stores its id in *@id if not NULL. Never waits.
+ * -EMSGSIZE when @len > @w->cap, or -EAGAIN when a receiver that stalled
+ * mid-receive keeps the queue's next place (copying queues: also when the
+ * queue is full): the reservation stays, to commit again later or abort.
+ * -EINVAL for NULL or a @w that is not a reservation of @q (never reserved,
+ * already committed or aborted). Wakes receivers as kmq_send() does. */
+int kmq_commit(struct kmq *q, struct kmq_wbuf *w, size_t len, uint64_t *id);
+
+/* kmq_abort - end the reservation @w without sending: the slot goes back to
+ * the queue. -EINVAL as for kmq_commit(). */
+int kmq_abort(struct kmq *q, struct kmq_wbuf *w);
 
 /* kmq_send_batch - send up to @n messages; returns how many were sent (at
  * least one, waiting up to @timeout_ns for the first) or -errno. */

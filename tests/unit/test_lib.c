@@ -969,6 +969,234 @@ START_TEST(handle_send_stalled_tail)
 }
 END_TEST
 
+/* ---- in-place send: kmq_reserve / kmq_commit / kmq_abort -------------- */
+
+START_TEST(handle_reserve_commit)
+{
+	struct kmq_wbuf w, w2;
+	struct kmq_msg m;
+	struct qmem mem;
+	struct kmq *q;
+	uint64_t id = 0;
+	char buf[32];
+	int before;
+
+	q = stub_open(&mem, KMQ_SEND | KMQ_RECV, 4, 32);
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(kmq_reserve(q, &w, 0), 0);
+	ck_assert_uint_lt(w.slot, 4);
+	ck_assert_ptr_eq(w.data, kmq_slot_data(kmq_slot_at(&q->fast.v, w.slot)));
+	ck_assert_uint_eq(w.cap, 32);
+	ck_assert_uint_eq(kmq_slot_at(&q->fast.v, w.slot)->state,
+			  KMQ_SLOT_CLAIMED);
+	ck_assert_uint_eq(kmq_ring_count(&q->fast.v.free), 3);
+	ck_assert_int_eq(kmq_recv(q, buf, sizeof(buf), NULL, 0), -EAGAIN);
+
+	memcpy(w.data, "in place", 8);
+	/* too long: refused, and the reservation is still good */
+	ck_assert_int_eq(kmq_commit(q, &w, 33, &id), -EMSGSIZE);
+	ck_assert_ptr_nonnull(w.data);
+	ck_assert_uint_eq(kmq_slot_at(&q->fast.v, w.slot)->state,
+			  KMQ_SLOT_CLAIMED);
+	before = stub_wakes;
+	ck_assert_int_eq(kmq_prepare_wait(q, KMQ_READABLE), 0); /* a sleeper */
+	ck_assert_int_eq(kmq_commit(q, &w, 8, &id), 0);
+	ck_assert_int_eq(stub_wakes, before + 1);	/* woken as by send */
+	ck_assert_uint_eq(id >> 40, 9);
+	ck_assert_ptr_null(w.data);
+	ck_assert_int_eq(kmq_recv(q, buf, sizeof(buf), &m, 0), 8);
+	ck_assert_mem_eq(buf, "in place", 8);
+	ck_assert_uint_eq(m.id, id);
+	ck_assert_uint_eq(m.sender_pid, (uint32_t)getpid());
+	ck_assert_uint_eq(kmq_ring_count(&q->fast.v.free), 4);
+	/* twice: no longer a reservation */
+	ck_assert_int_eq(kmq_commit(q, &w, 8, NULL), -EINVAL);
+	ck_assert_int_eq(kmq_abort(q, &w), -EINVAL);
+
+	/* id may be NULL; an empty message */
+	ck_assert_int_eq(kmq_reserve(q, &w, 0), 0);
+	ck_assert_int_eq(kmq_commit(q, &w, 0, NULL), 0);
+	ck_assert_int_eq(kmq_recv(q, buf, sizeof(buf), &m, 0), 0);
+	ck_assert_uint_eq(m.id, id + 1);
+
+	/* abort gives the slot back */
+	ck_assert_int_eq(kmq_reserve(q, &w, 0), 0);
+	ck_assert_uint_eq(kmq_ring_count(&q->fast.v.free), 3);
+	ck_assert_int_eq(kmq_abort(q, &w), 0);
+	ck_assert_uint_eq(kmq_ring_count(&q->fast.v.free), 4);
+	ck_assert_uint_eq(held_by(&q->fast, 9), 0);
+	ck_assert_int_eq(kmq_recv(q, buf, sizeof(buf), NULL, 0), -EAGAIN);
+	ck_assert_int_eq(kmq_abort(q, &w), -EINVAL);
+
+	/* full: -EAGAIN at once, -ETIMEDOUT with a timeout */
+	ck_assert_int_eq(kmq_send(q, "a", 1, 0), 0);
+	ck_assert_int_eq(kmq_send(q, "b", 1, 0), 0);
+	ck_assert_int_eq(kmq_reserve(q, &w, 0), 0);
+	ck_assert_int_eq(kmq_reserve(q, &w2, 0), 0);
+	ck_assert_uint_ne(w.slot, w2.slot);
+	ck_assert_int_eq(kmq_reserve(q, &w, 0), -EAGAIN);
+	ck_assert_int_eq(kmq_reserve(q, &w, 10000000), -ETIMEDOUT);
+	ck_assert_int_eq(kmq_send(q, "c", 1, 0), -EAGAIN);
+	ck_assert_int_eq(kmq_commit(q, &w2, 1, NULL), 0);
+	ck_assert_int_eq(kmq_recv(q, buf, sizeof(buf), NULL, 0), 1);
+	ck_assert_int_eq(buf[0], 'a');
+	/* a slot still reserved at close is the repair's, as any claimed */
+	kmq_close(q);
+	free(mem.base);
+}
+END_TEST
+
+START_TEST(handle_reserve_checks)
+{
+	struct kmq_wbuf w, w2;
+	struct qmem mem, mem2;
+	struct kmq *q, *r;
+
+	q = stub_open(&mem, KMQ_SEND, 4, 16);
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(kmq_reserve(NULL, &w, 0), -EINVAL);
+	ck_assert_int_eq(kmq_reserve(q, NULL, 0), -EINVAL);
+	ck_assert_int_eq(kmq_commit(NULL, &w, 0, NULL), -EINVAL);
+	ck_assert_int_eq(kmq_commit(q, NULL, 0, NULL), -EINVAL);
+	ck_assert_int_eq(kmq_abort(NULL, &w), -EINVAL);
+	ck_assert_int_eq(kmq_abort(q, NULL), -EINVAL);
+	/* never reserved: zeroed, or pointing at a free slot */
+	ck_assert_int_eq(kmq_commit(q, &w, 0, NULL), -EINVAL);
+	ck_assert_int_eq(kmq_abort(q, &w), -EINVAL);
+	w.slot = 0;
+	w.data = kmq_slot_data(kmq_slot_at(&q->fast.v, 0));
+	w.cap = 16;
+	ck_assert_int_eq(kmq_commit(q, &w, 1, NULL), -EINVAL);
+	ck_assert_int_eq(kmq_abort(q, &w), -EINVAL);
+	w.slot = 4;
+	ck_assert_int_eq(kmq_commit(q, &w, 1, NULL), -EINVAL);
+	/* a reservation whose data was tampered with */
+	ck_assert_int_eq(kmq_reserve(q, &w, 0), 0);
+	w2 = w;
+	w2.data = (char *)w2.data + 1;
+	ck_assert_int_eq(kmq_commit(q, &w2, 1, NULL), -EINVAL);
+	/* another client's claimed slot is not ours */
+	q->fast.client_id = 10;
+	ck_assert_int_eq(kmq_commit(q, &w, 1, NULL), -EINVAL);
+	ck_assert_int_eq(kmq_abort(q, &w), -EINVAL);
+	q->fast.client_id = 9;
+	ck_assert_int_eq(kmq_abort(q, &w), 0);
+	ck_assert_uint_eq(kmq_ring_count(&q->fast.v.free), 4);
+	kmq_close(q);
+	free(mem.base);
+
+	r = stub_open(&mem2, KMQ_RECV, 4, 16);
+	ck_assert_int_eq(kmq_reserve(r, &w, 0), -EPERM);
+	ck_assert_uint_eq(kmq_ring_count(&r->fast.v.free), 4);
+	kmq_close(r);
+	free(mem2.base);
+}
+END_TEST
+
+/* A commit whose ready-ring tail cell is held by a stalled popper: -EAGAIN,
+ * the reservation (and what was written) stays, and the commit goes through
+ * once the popper releases the cell. */
+START_TEST(handle_commit_stalled_tail)
+{
+	struct kmq_wbuf w;
+	struct kmq_msg m;
+	struct qmem mem;
+	struct kmq *q;
+	char buf[8];
+	__u64 t0, tail, *cell;
+	uint64_t id = 0;
+	int i;
+
+	q = stub_open(&mem, KMQ_SEND | KMQ_RECV, 4, 8);
+	for (i = 0; i < 4; i++) {	/* one lap: the tail at position 4 */
+		ck_assert_int_eq(kmq_send(q, "m", 1, 0), 0);
+		ck_assert_int_eq(kmq_recv(q, buf, sizeof(buf), NULL, 0), 1);
+	}
+	ck_assert_int_eq(kmq_reserve(q, &w, 0), 0);
+	memcpy(w.data, "held", 4);
+	tail = q->fast.v.hdr->ready.tail;
+	cell = &q->fast.v.ready.cells[tail & q->fast.v.ready.mask];
+	ck_assert_uint_eq(*cell, kmq_cell_empty(tail));
+	*cell = kmq_cell_taken(tail - 4, 3, 1);
+
+	t0 = now_ns(CLOCK_MONOTONIC);
+	ck_assert_int_eq(kmq_commit(q, &w, 4, &id), -EAGAIN);
+	ck_assert_uint_lt(now_ns(CLOCK_MONOTONIC) - t0, 1000000000ULL);
+	ck_assert_ptr_nonnull(w.data);
+	ck_assert_uint_eq(kmq_slot_at(&q->fast.v, w.slot)->state,
+			  KMQ_SLOT_CLAIMED);
+	ck_assert_uint_eq(held_by(&q->fast, 9), 1);
+	ck_assert_uint_eq(kmq_ring_count(&q->fast.v.ready), 0);
+	ck_assert_int_eq(kmq_commit(q, &w, 4, &id), -EAGAIN);
+
+	*cell = kmq_cell_empty(tail);	/* the popper moves on */
+	ck_assert_int_eq(kmq_commit(q, &w, 4, &id), 0);
+	ck_assert_int_eq(kmq_recv(q, buf, sizeof(buf), &m, 0), 4);
+	ck_assert_mem_eq(buf, "held", 4);
+	ck_assert_uint_eq(m.id, id);
+	ck_assert_uint_eq(held_by(&q->fast, 9), 0);
+	ck_assert_uint_eq(q->fast.corrupt, 0);
+	kmq_close(q);
+	free(mem.base);
+}
+END_TEST
+
+/* Copying handles: a private buffer, sent by copy at commit. */
+static struct kmq_iov copy_sent;
+static char copy_body[16];
+static int copy_full;
+
+static int stub_send_copy(struct kmq *q, const struct kmq_iov *msgs,
+			  unsigned int n, __u64 *ids, int64_t timeout_ns)
+{
+	if (copy_full)
+		return -EAGAIN;
+	copy_sent.len = msgs[0].len;
+	memcpy(copy_body, msgs[0].data, msgs[0].len);
+	if (ids)
+		ids[0] = 77;
+	return 1;
+}
+
+static const struct kmq_backend stub_copy_backend = {
+	.name = "stub-copy",
+	.close = stub_close,
+	.wake = stub_wake,
+	.wait = stub_wait,
+	.send_copy = stub_send_copy,
+};
+
+START_TEST(handle_reserve_copying)
+{
+	struct kmq_wbuf w, w2;
+	uint64_t id = 0;
+	struct kmq *q;
+
+	q = kmq_alloc(&stub_copy_backend, KMQ_SEND);
+	ck_assert_ptr_nonnull(q);
+	q->max_msg_size = 16;
+	ck_assert_int_eq(kmq_mapped(q), 0);
+	ck_assert_int_eq(kmq_reserve(q, &w, 0), 0);
+	ck_assert_ptr_nonnull(w.data);
+	ck_assert_uint_eq(w.cap, 16);
+	memcpy(w.data, "copied", 6);
+	ck_assert_int_eq(kmq_commit(q, &w, 17, &id), -EMSGSIZE);
+	copy_full = 1;
+	ck_assert_int_eq(kmq_commit(q, &w, 6, &id), -EAGAIN);
+	copy_full = 0;
+	ck_assert_int_eq(kmq_commit(q, &w, 6, &id), 0);
+	ck_assert_uint_eq(id, 77);
+	ck_assert_uint_eq(copy_sent.len, 6);
+	ck_assert_mem_eq(copy_body, "copied", 6);
+	ck_assert_int_eq(kmq_commit(q, &w, 6, &id), -EINVAL);
+	ck_assert_int_eq(kmq_reserve(q, &w, 0), 0);
+	ck_assert_int_eq(kmq_abort(q, &w), 0);
+	ck_assert_int_eq(kmq_abort(q, &w), -EINVAL);
+	ck_assert_int_eq(kmq_reserve(q, &w2, 0), 0);
+	kmq_close(q);	/* frees the outstanding buffer (ASan/valgrind) */
+}
+END_TEST
+
 static Suite *lib_suite(void)
 {
 	Suite *s = suite_create("lib");
@@ -997,6 +1225,10 @@ static Suite *lib_suite(void)
 	tcase_add_test(handle, handle_batches_and_wakes);
 	tcase_add_test(handle, handle_blocking);
 	tcase_add_test(handle, handle_send_stalled_tail);
+	tcase_add_test(handle, handle_reserve_commit);
+	tcase_add_test(handle, handle_reserve_checks);
+	tcase_add_test(handle, handle_commit_stalled_tail);
+	tcase_add_test(handle, handle_reserve_copying);
 	suite_add_tcase(s, handle);
 	return s;
 }

@@ -128,6 +128,68 @@ int kmq_copy_release(struct kmq *q, struct kmq_msg *msg)
 	return 0;
 }
 
+static struct kmq_copybuf *copybuf_find(struct kmq *q, const void *data)
+{
+	struct kmq_copybuf *cb;
+
+	for (cb = q->copies; cb; cb = cb->next)
+		if ((const void *)cb->data == data)
+			return cb;
+	return NULL;
+}
+
+int kmq_copy_reserve(struct kmq *q, struct kmq_wbuf *w)
+{
+	struct kmq_copybuf *cb;
+
+	cb = malloc(sizeof(*cb) + q->max_msg_size);
+	if (!cb)
+		return -ENOMEM;
+	cb->next = q->copies;
+	cb->pprev = &q->copies;
+	if (cb->next)
+		cb->next->pprev = &cb->next;
+	q->copies = cb;
+	w->data = cb->data;
+	w->cap = q->max_msg_size;
+	w->slot = KMQ_MSG_COPYBUF;
+	return 0;
+}
+
+/* Never waits: the reservation holds no slot in the queue, so a full queue
+ * is -EAGAIN and the reservation stays, as for a stalled tail. */
+int kmq_copy_commit(struct kmq *q, struct kmq_wbuf *w, size_t len, __u64 *id)
+{
+	struct kmq_copybuf *cb = copybuf_find(q, w->data);
+	struct kmq_iov iov = { .data = w->data, .len = len };
+	__u64 ids[1] = { 0 };
+	int n;
+
+	if (!cb)
+		return -EINVAL;
+	if (len > w->cap || len > q->max_msg_size)
+		return -EMSGSIZE;
+	n = q->be->send_copy(q, &iov, 1, ids, 0);
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -EAGAIN;
+	copybuf_free(cb);
+	if (id)
+		*id = ids[0];
+	return 0;
+}
+
+int kmq_copy_abort(struct kmq *q, struct kmq_wbuf *w)
+{
+	struct kmq_copybuf *cb = copybuf_find(q, w->data);
+
+	if (!cb)
+		return -EINVAL;
+	copybuf_free(cb);
+	return 0;
+}
+
 void kmq_copy_free_all(struct kmq *q)
 {
 	while (q->copies)

@@ -147,6 +147,57 @@ static inline void flush(struct kmq_fast *f, unsigned int *wake)
 }
 
 /*
+ * claim - take a free slot for a message (state CLAIMED, owner us). Claims
+ * no slot that could not be published: -EAGAIN when the ready ring's tail
+ * cell stays held by a stalled popper, or when no slot is free; -EIO.
+ */
+static int claim(struct kmq_fast *f, __u32 *idx)
+{
+	if (!pushable_soon(&f->v.ready))
+		return -EAGAIN;
+	return kmq_take(&f->v, &f->v.free, f->client_id, KMQ_SLOT_CLAIMED, idx,
+			&f->corrupt);
+}
+
+/* fill - write the header of claimed slot @s for a @len-byte body already
+ * in place; returns the message's new id. */
+static __u64 fill(struct kmq_fast *f, struct kmq_slot *s, __u32 len,
+		  __u64 sent_ns)
+{
+	__u64 id = (__u64)f->client_id << KMQ_ID_SEQ_BITS |
+		   (++f->seq & ((1ULL << KMQ_ID_SEQ_BITS) - 1));
+
+	s->len = len;
+	s->attr_len = 0;
+	s->id = id;
+	s->sent_ns = sent_ns;
+	s->sender_pid = f->pid;
+	s->sender_uid = f->uid;
+	return id;
+}
+
+/*
+ * publish - mark filled slot @idx READY and push it onto the ready ring;
+ * ORs KMQ_WAKE_READERS into *@pushed. On -EBUSY (the tail was taken by a
+ * popper that stalled since claim() looked) the slot is CLAIMED again and
+ * still ours: the caller gives it back or keeps it. -EIO: damaged ring, the
+ * slot stays ours until close.
+ */
+static int publish(struct kmq_fast *f, __u32 idx, unsigned int *pushed)
+{
+	struct kmq_slot *s = kmq_slot_at(&f->v, idx);
+	int err;
+
+	kmq_store(&s->state, KMQ_SLOT_READY);
+	err = push_bounded(f, &f->v.ready, idx);
+	if (err == -EBUSY)
+		kmq_store(&s->state, KMQ_SLOT_CLAIMED);
+	else if (!err)
+		*pushed |= KMQ_WAKE_READERS;
+	return err;
+}
+
+/*
  * kmq_fast_send - publish up to @n messages; stops at the first that finds
  * no free slot, or a ready ring whose tail cell stays held by a stalled
  * popper (-EAGAIN: the caller's timeout decides how long to try again).
@@ -170,13 +221,7 @@ int kmq_fast_send(struct kmq_fast *f, const struct kmq_iov *msgs,
 			err = -EMSGSIZE;
 			break;
 		}
-		/* Claim no slot that could not be published. */
-		if (!pushable_soon(&f->v.ready)) {
-			err = -EAGAIN;
-			break;
-		}
-		err = kmq_take(&f->v, &f->v.free, f->client_id,
-			       KMQ_SLOT_CLAIMED, &idx, &f->corrupt);
+		err = claim(f, &idx);
 		if (err)
 			break;
 		if (!sent_ns)
@@ -184,19 +229,10 @@ int kmq_fast_send(struct kmq_fast *f, const struct kmq_iov *msgs,
 		s = kmq_slot_at(&f->v, idx);
 		if (msgs[i].len)
 			memcpy(kmq_slot_data(s), msgs[i].data, msgs[i].len);
-		id = (__u64)f->client_id << KMQ_ID_SEQ_BITS |
-		     (++f->seq & ((1ULL << KMQ_ID_SEQ_BITS) - 1));
-		s->len = (__u32)msgs[i].len;
-		s->attr_len = 0;
-		s->id = id;
-		s->sent_ns = sent_ns;
-		s->sender_pid = f->pid;
-		s->sender_uid = f->uid;
-		kmq_store(&s->state, KMQ_SLOT_READY);
-		err = push_bounded(f, &f->v.ready, idx);
+		id = fill(f, s, (__u32)msgs[i].len, sent_ns);
+		err = publish(f, idx, &pushed);
 		if (err == -EBUSY) {
-			/* The tail was taken by a popper that stalled since
-			 * we looked: not sent, the slot goes back. */
+			/* Not sent: the slot goes back. */
 			err = give_back(f, idx, &pushed);
 			if (!err)
 				err = -EAGAIN;
@@ -204,12 +240,77 @@ int kmq_fast_send(struct kmq_fast *f, const struct kmq_iov *msgs,
 		}
 		if (err)	/* damaged ring: the slot stays ours until close */
 			break;
-		pushed |= KMQ_WAKE_READERS;
 		if (ids)
 			ids[i] = id;
 	}
 	wake_check(f, wake, pushed);
 	return i ? (int)i : err;
+}
+
+/* kmq_fast_reserve - claim a free slot to be written in place: its index in
+ * *@idx. -EAGAIN as kmq_fast_send() finds it, -EIO. */
+int kmq_fast_reserve(struct kmq_fast *f, __u32 *idx, unsigned int *wake)
+{
+	flush(f, wake);
+	return claim(f, idx);
+}
+
+/* reserved - is @idx a slot this client claimed (a reservation)? */
+static struct kmq_slot *reserved(struct kmq_fast *f, __u32 idx)
+{
+	struct kmq_slot *s;
+
+	if (idx >= f->v.free.cap)
+		return NULL;
+	s = kmq_slot_at(&f->v, idx);
+	if (kmq_load(&s->owner) != f->client_id ||
+	    kmq_load(&s->state) != KMQ_SLOT_CLAIMED)
+		return NULL;
+	return s;
+}
+
+/* kmq_fast_commit - publish reserved slot @idx with @len body bytes written
+ * in place, its id in *@id. -EINVAL when @idx is not reserved by this
+ * client, -EMSGSIZE above max_msg_size, -EAGAIN when the ready ring's tail
+ * cell stays held by a stalled popper: in all three the slot stays reserved.
+ * -EIO: damaged ring (the slot stays held until close). */
+int kmq_fast_commit(struct kmq_fast *f, __u32 idx, size_t len, __u64 *id,
+		    unsigned int *wake)
+{
+	unsigned int pushed = 0;
+	struct kmq_slot *s;
+	__u64 mid;
+	int err;
+
+	flush(f, wake);
+	s = reserved(f, idx);
+	if (!s)
+		return -EINVAL;
+	if (len > f->v.max_msg_size)
+		return -EMSGSIZE;
+	mid = fill(f, s, (__u32)len, now_ns());
+	err = publish(f, idx, &pushed);
+	wake_check(f, wake, pushed);
+	if (err == -EBUSY)
+		return -EAGAIN;
+	if (!err && id)
+		*id = mid;
+	return err;
+}
+
+/* kmq_fast_abort - give reserved slot @idx back unsent. -EINVAL when it is
+ * not reserved by this client, -EIO. */
+int kmq_fast_abort(struct kmq_fast *f, __u32 idx, unsigned int *wake)
+{
+	unsigned int pushed = 0;
+	int err;
+
+	flush(f, wake);
+	if (!reserved(f, idx))
+		return -EINVAL;
+	err = give_back(f, idx, &pushed);
+	wake_check(f, wake, pushed);
+	return err;
 }
 
 /* Corrupt messages one call may skip before it gives up with -EIO. */

@@ -167,6 +167,16 @@ KMQ_HIDDEN void kmq_fast_init(struct kmq_fast *f, void *base,
 			      const struct kmq_layout *l, __u32 client_id);
 KMQ_HIDDEN int kmq_fast_send(struct kmq_fast *f, const struct kmq_iov *msgs,
 			     unsigned int n, __u64 *ids, unsigned int *wake);
+/* In-place send: claim a slot, publish it once written, or give it back.
+ * A reserved slot is CLAIMED by this client (the kernel's repair frees it
+ * if the client goes away); commit and abort return -EINVAL for a slot that
+ * is not. Commit leaves the slot reserved on -EMSGSIZE and -EAGAIN. */
+KMQ_HIDDEN int kmq_fast_reserve(struct kmq_fast *f, __u32 *idx,
+				unsigned int *wake);
+KMQ_HIDDEN int kmq_fast_commit(struct kmq_fast *f, __u32 idx, size_t len,
+			       __u64 *id, unsigned int *wake);
+KMQ_HIDDEN int kmq_fast_abort(struct kmq_fast *f, __u32 idx,
+			      unsigned int *wake);
 KMQ_HIDDEN int kmq_fast_recv(struct kmq_fast *f, struct kmq_rbuf *bufs,
 			     unsigned int n, unsigned int *wake);
 KMQ_HIDDEN int kmq_fast_borrow(struct kmq_fast *f, struct kmq_msg *msg,
@@ -194,6 +204,12 @@ KMQ_HIDDEN int kmq_ioc_recv(struct kmq *q, struct kmq_rbuf *bufs,
 KMQ_HIDDEN int kmq_copy_borrow(struct kmq *q, struct kmq_msg *msg,
 			       int64_t timeout_ns);
 KMQ_HIDDEN int kmq_copy_release(struct kmq *q, struct kmq_msg *msg);
+/* Copying-path reservations: a private max_msg_size buffer on q->copies,
+ * sent by commit through send_copy, freed by commit, abort or close. */
+KMQ_HIDDEN int kmq_copy_reserve(struct kmq *q, struct kmq_wbuf *w);
+KMQ_HIDDEN int kmq_copy_commit(struct kmq *q, struct kmq_wbuf *w, size_t len,
+			       __u64 *id);
+KMQ_HIDDEN int kmq_copy_abort(struct kmq *q, struct kmq_wbuf *w);
 KMQ_HIDDEN void kmq_copy_free_all(struct kmq *q);
 
 /* wait.c: a deadline for the timeouts of kmq.h, started on first use. */

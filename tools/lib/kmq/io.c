@@ -188,3 +188,101 @@ KMQ_EXPORT int kmq_release(struct kmq *q, struct kmq_msg *msg)
 	wake(q, who);
 	return ret;
 }
+
+/* A wbuf that is no reservation: what commit and abort leave behind. */
+static void wbuf_clear(struct kmq_wbuf *w)
+{
+	w->data = NULL;
+	w->cap = 0;
+	w->slot = KMQ_MSG_NOSLOT;
+}
+
+/* The reservation @w names on a mapped @q: its slot, whose body must be
+ * where @w->data points (a stale or forged wbuf is refused). */
+static bool wbuf_mapped_ok(struct kmq *q, const struct kmq_wbuf *w)
+{
+	return w->slot < q->fast.v.free.cap && w->data &&
+	       w->data == kmq_slot_data(kmq_slot_at(&q->fast.v, w->slot));
+}
+
+KMQ_EXPORT int kmq_reserve(struct kmq *q, struct kmq_wbuf *w,
+			   int64_t timeout_ns)
+{
+	struct kmq_deadline d;
+	int ret;
+
+	if (!q || !w)
+		return -EINVAL;
+	if (!(q->flags & KMQ_SEND))
+		return -EPERM;
+	if (!q->mapped)
+		return kmq_copy_reserve(q, w);
+	kmq_deadline_init(&d, timeout_ns);
+	for (;;) {
+		unsigned int who = 0;
+		__u32 idx;
+
+		ret = kmq_fast_reserve(&q->fast, &idx, &who);
+		wake(q, who);
+		if (!ret) {
+			w->data = kmq_slot_data(kmq_slot_at(&q->fast.v, idx));
+			w->cap = q->fast.v.max_msg_size;
+			w->slot = idx;
+			return 0;
+		}
+		if (ret != -EAGAIN)
+			return ret;
+		ret = kmq_wait_deadline(q, KMQ_WRITABLE, &d);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+KMQ_EXPORT int kmq_commit(struct kmq *q, struct kmq_wbuf *w, size_t len,
+			  uint64_t *id)
+{
+	unsigned int who = 0;
+	__u64 mid = 0;
+	int ret;
+
+	if (!q || !w)
+		return -EINVAL;
+	if (!(q->flags & KMQ_SEND))
+		return -EPERM;
+	if (w->slot == KMQ_MSG_COPYBUF) {
+		ret = kmq_copy_commit(q, w, len, &mid);
+	} else {
+		if (!q->mapped || !wbuf_mapped_ok(q, w))
+			return -EINVAL;
+		if (len > w->cap)
+			return -EMSGSIZE;
+		ret = kmq_fast_commit(&q->fast, w->slot, len, &mid, &who);
+		wake(q, who);
+	}
+	if (ret)
+		return ret;
+	wbuf_clear(w);
+	if (id)
+		*id = mid;
+	return 0;
+}
+
+KMQ_EXPORT int kmq_abort(struct kmq *q, struct kmq_wbuf *w)
+{
+	unsigned int who = 0;
+	int ret;
+
+	if (!q || !w)
+		return -EINVAL;
+	if (w->slot == KMQ_MSG_COPYBUF) {
+		ret = kmq_copy_abort(q, w);
+	} else {
+		if (!q->mapped || !wbuf_mapped_ok(q, w))
+			return -EINVAL;
+		ret = kmq_fast_abort(&q->fast, w->slot, &who);
+		wake(q, who);
+	}
+	if (!ret)
+		wbuf_clear(w);
+	return ret;
+}
