@@ -6,9 +6,9 @@
  * memfd (kmq_layout_compute/kmq_layout_init of include/kmq/ring.h, as the
  * kernel or kmqd would), every process maps it and attaches a libkmq handle
  * to it (kmq_alloc + kmq_attach from tools/lib/kmq/internal.h), and then
- * moves messages through libkmq's public calls: kmq_send() (copies the body
- * into a claimed slot: libkmq has no in-place send), kmq_borrow() +
- * kmq_release() (reads the body in place). So the measured code is
+ * moves messages through libkmq's public calls: kmq_reserve() +
+ * kmq_commit() (the payload is written in place in the claimed slot),
+ * kmq_borrow() + kmq_release() (reads the body in place). So the measured code is
  * libkmq's real fast path: argument checks, the ring protocol, the
  * need-wakeup flags and the library's wait policy (spin KMQ_WAIT_SPIN_NS,
  * then sleep). What the kernel would do on a sleep or a wake is stood in by
@@ -17,7 +17,8 @@
  *
  * "kmq /dev/kmq (mapped)" and "kmq /dev/kmq (copy)": kmq_create() +
  * kmq_open() through the module, the mapped fast path (woken by the
- * kernel) and the copying path (KMQ_COPY: ioctls). Only where /dev/kmq
+ * kernel: in place as above) and the copying path (KMQ_COPY: kmq_send and
+ * kmq_recv over ioctls). Only where /dev/kmq
  * exists (the VM, `make bench-vm`).
  */
 #ifndef _GNU_SOURCE
@@ -94,6 +95,8 @@ struct kq_ep {
 	size_t map_size;
 	int64_t snd_tmo, rcv_tmo;
 	bool borrow;		/* mapped: read in place */
+	bool inplace;		/* mapped: write in place (kmq_reserve) */
+	struct kmq_wbuf w;	/* the sender's reservation */
 	struct kmq_msg msg;
 	unsigned char *buf;	/* the sender's message, the copy receiver's */
 	size_t size;
@@ -124,9 +127,24 @@ static void kq_close(void *ep)
 	free(e);
 }
 
+static bool kq_retry(int err)
+{
+	return err == -EAGAIN || err == -ETIMEDOUT || err == -EINTR;
+}
+
 static void *kq_loan(void *ep, size_t len)
 {
-	return ((struct kq_ep *)ep)->buf;
+	struct kq_ep *e = ep;
+	int err;
+
+	if (!e->inplace)
+		return e->buf;
+	while ((err = kmq_reserve(e->q, &e->w, e->snd_tmo)) < 0) {
+		if (!kq_retry(err))
+			bench_die("kmq: kmq_reserve: %s", strerror(-err));
+		cpu_relax();
+	}
+	return e->w.data;
 }
 
 static void kq_send(void *ep, void *buf, size_t len)
@@ -134,6 +152,17 @@ static void kq_send(void *ep, void *buf, size_t len)
 	struct kq_ep *e = ep;
 	int err;
 
+	if (e->inplace) {
+		/* -EAGAIN: a stalled receiver holds the next place; the
+		 * reservation stays, try again. */
+		while ((err = kmq_commit(e->q, &e->w, len, NULL)) < 0) {
+			if (err != -EAGAIN)
+				bench_die("kmq: kmq_commit: %s",
+					  strerror(-err));
+			cpu_relax();
+		}
+		return;
+	}
 	while ((err = kmq_send(e->q, buf, len, e->snd_tmo)) < 0) {
 		if (err == -EAGAIN || err == -ETIMEDOUT || err == -EINTR) {
 			cpu_relax();
@@ -245,13 +274,14 @@ static void *fast_open(struct chan *ch, enum role r, unsigned int idx)
 		bench_die("kmq: out of memory");
 	kmq_attach(e->q, e->base, &kc->l, client);
 	e->borrow = true;
+	e->inplace = true;
 	return e;
 }
 
 const struct sys_ops sys_kmq = {
 	.name = "kmq",
 	.label = "kmq (fast path, memfd)",
-	.how = "libkmq kmq_send / kmq_borrow + kmq_release on a handle attached to a memfd queue (kmq_alloc + kmq_attach); futex wait/wake on the need-wakeup words",
+	.how = "libkmq kmq_reserve + kmq_commit / kmq_borrow + kmq_release on a handle attached to a memfd queue (kmq_alloc + kmq_attach); futex wait/wake on the need-wakeup words",
 	.unsupported = kq_unsupported,
 	.chan_create = fast_create,
 	.chan_destroy = fast_destroy,
@@ -318,6 +348,7 @@ static void *dev_open(struct chan *ch, enum role r, bool copy)
 	if (!copy && !kmq_mapped(e->q))
 		bench_die("kmq: %s is not mapped", kc->name);
 	e->borrow = !copy;
+	e->inplace = !copy;
 	return e;
 }
 
@@ -334,7 +365,7 @@ static void *dev_open_copy(struct chan *ch, enum role r, unsigned int idx)
 const struct sys_ops sys_kmq_dev_map = {
 	.name = "kmq-dev",
 	.label = "kmq /dev/kmq (mapped)",
-	.how = "kmq_open() through kmq.ko, mapped fast path: kmq_send / kmq_borrow + kmq_release, woken by the kernel",
+	.how = "kmq_open() through kmq.ko, mapped fast path: kmq_reserve + kmq_commit / kmq_borrow + kmq_release, woken by the kernel",
 	.unsupported = kq_unsupported,
 	.global_init = dev_global_init,
 	.chan_create = dev_create,
