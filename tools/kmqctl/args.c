@@ -86,6 +86,10 @@ const char *parse_queue(const char *cmd, const char *s)
 {
 	const char *name = s;
 
+	if (!s) {
+		fail(EXIT_USAGE, EINVAL, "%s: missing --queue NAME", cmd);
+		return NULL;
+	}
 	if (!strncmp(s, QUEUE_URL_PREFIX, strlen(QUEUE_URL_PREFIX)))
 		name += strlen(QUEUE_URL_PREFIX);
 	if (!kmq_name_valid(name)) {

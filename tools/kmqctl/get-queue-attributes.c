@@ -115,8 +115,6 @@ int get_queue_attributes_main(int argc, char **argv)
 	}
 	if (!positional(cmd, argc, argv, "", NULL))
 		return EXIT_USAGE;
-	if (!arg)
-		return fail(EXIT_USAGE, EINVAL, "%s: missing --queue NAME", cmd);
 	name = parse_queue(cmd, arg);
 	if (!name)
 		return EXIT_USAGE;

@@ -58,8 +58,8 @@ void usage(const char *cmd);
  * [@min, @max] into *@out. Prints the error and returns -1 when it is not. */
 int parse_uint(const char *cmd, const char *opt, const char *s, int base,
 	       uint64_t min, uint64_t max, uint64_t *out);
-/* parse_queue - a queue NAME or kmq:///NAME into its name; prints the
- * error and returns NULL when it is not a valid one. */
+/* parse_queue - a queue NAME or kmq:///NAME (NULL: --queue was not given)
+ * into its name; prints the error and returns NULL when it is not valid. */
 const char *parse_queue(const char *cmd, const char *s);
 /* positional - the one positional argument left after options (or
  * @have, from an option). Prints the error and returns NULL otherwise. */

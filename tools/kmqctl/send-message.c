@@ -42,8 +42,6 @@ int send_message_main(int argc, char **argv)
 	}
 	if (!positional(cmd, argc, argv, "", NULL))
 		return EXIT_USAGE;
-	if (!arg)
-		return fail(EXIT_USAGE, EINVAL, "%s: missing --queue NAME", cmd);
 	if (!body)
 		return fail(EXIT_USAGE, EINVAL, "%s: missing --message-body TEXT",
 			    cmd);
