@@ -371,4 +371,127 @@ struct kmq_io {
 #define KMQ_IOC_RECV	_IOWR(KMQ_IOC_MAGIC, 0x11, struct kmq_io)
 #define KMQ_IOC_WAKE	_IO(KMQ_IOC_MAGIC, 0x12)	/* arg: KMQ_WAKE_* */
 
+/* ---- Generic netlink ---------------------------------------------------- */
+
+/*
+ * The generic netlink family "kmq" (KMQ_GENL_NAME, version KMQ_GENL_VERSION)
+ * names queues as /dev/kmq does, for tools and daemons that speak netlink:
+ * the same registry, rules and errors as the ioctls, plus notifications.
+ * Resolve the family id with the "nlctrl" family (genl-ctrl-list shows it).
+ * It is usable from every network namespace; queues are host-wide.
+ *
+ * Validation is strict: an attribute the command does not take, a wrong
+ * type or length, a value out of range or trailing data is refused with
+ * -EINVAL (-ERANGE for out-of-range values) and an extended ack message
+ * (NLMSGERR_ATTR_MSG, set NETLINK_EXT_ACK) naming the attribute
+ * (NLMSGERR_ATTR_OFFS). Every other refusal carries a message too.
+ *
+ * Commands (request attributes; "[x]" optional):
+ *
+ *   KMQ_GENL_CMD_CREATE  NAME, CAPACITY, MAX_MSG_SIZE, [MODE], [TYPE]
+ *       as KMQ_IOC_CREATE: owner = the caller's fsuid/fsgid, MODE defaults
+ *       to 0600, TYPE to KMQ_TYPE_QUEUE. NLM_F_EXCL in the request header
+ *       is KMQ_CREATE_EXCL: -EEXIST if the queue exists; without it an
+ *       existing queue of the same geometry is success (no event), another
+ *       geometry -EEXIST. -ENOSPC, -EDQUOT, -ENOMEM as the ioctl. Needs
+ *       CAP_NET_ADMIN in the user namespace of the socket's network
+ *       namespace (-EPERM). Replies with an ack only.
+ *   KMQ_GENL_CMD_DELETE  NAME
+ *       as KMQ_IOC_DELETE: -ENOENT, -EPERM unless the caller owns the
+ *       queue or has CAP_SYS_ADMIN; and, as CREATE, CAP_NET_ADMIN (-EPERM).
+ *   KMQ_GENL_CMD_GET     NAME
+ *       anyone: replies with one KMQ_GENL_CMD_GET message carrying the
+ *       queue attributes below (struct kmq_info's fields), or -ENOENT.
+ *   KMQ_GENL_CMD_GET with NLM_F_DUMP: [NAME]
+ *       anyone: every queue (only those whose name starts with NAME when
+ *       it is given), one message each, in creation order, over as many
+ *       reads as it takes. A queue that exists for the whole dump is
+ *       reported exactly once; one created or deleted meanwhile may or may
+ *       not be.
+ *
+ * Queue attributes of a GET reply: NAME, TYPE, CAPACITY, MAX_MSG_SIZE,
+ * SLOT_SIZE, MODE, UID, GID (as the requester's user namespace sees them),
+ * CLIENTS (u32); FEATURES, SIZE, FREE_OFF, READY_OFF, SLOTS_OFF, CREATED_NS,
+ * READY, HELD, SENT, RECEIVED, REPAIRED, CORRUPT (u64, 8-byte aligned with
+ * KMQ_GENL_A_PAD as nla_put_u64_64bit does; readers skip PAD).
+ *
+ * Notifications: multicast group KMQ_GENL_MCGRP_EVENTS ("events"), anyone
+ * may join. Each is a KMQ_GENL_CMD_EVENT message with KMQ_GENL_A_EVENT (u32,
+ * enum kmq_genl_event) and NAME, then per type:
+ *
+ *   QUEUE_CREATED  UID, GID, MODE, CAPACITY, MAX_MSG_SIZE: a create made a
+ *                  new queue (by ioctl or netlink).
+ *   QUEUE_DELETED  UID: a delete removed the name.
+ *   QUEUE_FULL     UID, CAPACITY, SUPPRESSED: a sender found no free slot
+ *                  (a copying-path send, or poll() for EPOLLOUT). At most
+ *                  one per queue per KMQ_GENL_FULL_INTERVAL_MS; SUPPRESSED
+ *                  (u32) counts the ones left out since the last sent.
+ *   MSG_DEAD_LETTERED  reserved (SQS): MSG_ID (u64), RECEIVE_COUNT (u32),
+ *                  DLQ_NAME: a message moved to the queue's DLQ.
+ *   LEASES_EXPIRED reserved (SQS): COUNT (u64) leases expired in one sweep.
+ *
+ * UID/GID in notifications are as the initial user namespace sees them.
+ * Notifications are best effort: a listener that reads too slowly gets
+ * ENOBUFS on its socket and should resynchronise with a dump.
+ */
+#define KMQ_GENL_NAME		"kmq"
+#define KMQ_GENL_VERSION	1
+#define KMQ_GENL_MCGRP_EVENTS	"events"
+#define KMQ_GENL_FULL_INTERVAL_MS	1000
+
+enum kmq_genl_cmd {
+	KMQ_GENL_CMD_UNSPEC,
+	KMQ_GENL_CMD_CREATE,
+	KMQ_GENL_CMD_DELETE,
+	KMQ_GENL_CMD_GET,
+	KMQ_GENL_CMD_EVENT,		/* notifications only */
+	__KMQ_GENL_CMD_MAX
+};
+#define KMQ_GENL_CMD_MAX	(__KMQ_GENL_CMD_MAX - 1)
+
+enum kmq_genl_attr {
+	KMQ_GENL_A_UNSPEC,
+	KMQ_GENL_A_PAD,			/* alignment of the u64s */
+	KMQ_GENL_A_NAME,		/* NUL-terminated, 1..KMQ_NAME_MAX chars */
+	KMQ_GENL_A_TYPE,		/* u32, KMQ_TYPE_* */
+	KMQ_GENL_A_CAPACITY,		/* u32, 1..KMQ_CAPACITY_MAX */
+	KMQ_GENL_A_MAX_MSG_SIZE,	/* u32, 1..KMQ_MSG_MAX */
+	KMQ_GENL_A_MODE,		/* u32, 0..0777 */
+	KMQ_GENL_A_SLOT_SIZE,		/* u32 */
+	KMQ_GENL_A_UID,			/* u32 */
+	KMQ_GENL_A_GID,			/* u32 */
+	KMQ_GENL_A_CLIENTS,		/* u32 */
+	KMQ_GENL_A_FEATURES,		/* u64, KMQ_FEAT_* */
+	KMQ_GENL_A_SIZE,		/* u64 */
+	KMQ_GENL_A_FREE_OFF,		/* u64 */
+	KMQ_GENL_A_READY_OFF,		/* u64 */
+	KMQ_GENL_A_SLOTS_OFF,		/* u64 */
+	KMQ_GENL_A_CREATED_NS,		/* u64 */
+	KMQ_GENL_A_READY,		/* u64 */
+	KMQ_GENL_A_HELD,		/* u64 */
+	KMQ_GENL_A_SENT,		/* u64 */
+	KMQ_GENL_A_RECEIVED,		/* u64 */
+	KMQ_GENL_A_REPAIRED,		/* u64 */
+	KMQ_GENL_A_CORRUPT,		/* u64 */
+	KMQ_GENL_A_EVENT,		/* u32, enum kmq_genl_event */
+	KMQ_GENL_A_SUPPRESSED,		/* u32: QUEUE_FULL events left out */
+	KMQ_GENL_A_MSG_ID,		/* u64 */
+	KMQ_GENL_A_RECEIVE_COUNT,	/* u32 */
+	KMQ_GENL_A_DLQ_NAME,		/* string */
+	KMQ_GENL_A_COUNT,		/* u64 */
+	__KMQ_GENL_A_MAX
+};
+#define KMQ_GENL_A_MAX		(__KMQ_GENL_A_MAX - 1)
+
+enum kmq_genl_event {
+	KMQ_GENL_EVENT_UNSPEC,
+	KMQ_GENL_EVENT_QUEUE_CREATED,
+	KMQ_GENL_EVENT_QUEUE_DELETED,
+	KMQ_GENL_EVENT_QUEUE_FULL,
+	KMQ_GENL_EVENT_MSG_DEAD_LETTERED,	/* reserved: SQS */
+	KMQ_GENL_EVENT_LEASES_EXPIRED,		/* reserved: SQS */
+	__KMQ_GENL_EVENT_MAX
+};
+#define KMQ_GENL_EVENT_MAX	(__KMQ_GENL_EVENT_MAX - 1)
+
 #endif /* _UAPI_LINUX_KMQ_H */
