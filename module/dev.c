@@ -21,28 +21,6 @@
 /* Most infos one LIST returns; page on with kmq_list.start. */
 #define KMQ_LIST_MAX	1024
 
-static bool kmq_name_char(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
-}
-
-/* 1..KMQ_NAME_MAX characters of [A-Za-z0-9_.-], then zeros to the end. */
-static int kmq_name_check(const char name[KMQ_NAME_LEN])
-{
-	size_t len = strnlen(name, KMQ_NAME_LEN), i;
-
-	if (!len || len > KMQ_NAME_MAX)
-		return -EINVAL;
-	for (i = 0; i < len; i++)
-		if (!kmq_name_char(name[i]))
-			return -EINVAL;
-	for (; i < KMQ_NAME_LEN; i++)
-		if (name[i])
-			return -EINVAL;
-	return 0;
-}
-
 static bool kmq_zero(const void *p, size_t n)
 {
 	return !memchr_inv(p, 0, n);
@@ -55,7 +33,6 @@ static int kmq_open_flags_check(u32 flags)
 
 static long kmq_dev_create(struct kmq_create __user *uarg)
 {
-	struct kmq_layout layout;
 	struct kmq_create c;
 	struct kmq_queue *q;
 	bool created;
@@ -63,17 +40,11 @@ static long kmq_dev_create(struct kmq_create __user *uarg)
 
 	if (copy_from_user(&c, uarg, sizeof(c)))
 		return -EFAULT;
-	if (kmq_name_check(c.name) || c.type != KMQ_TYPE_QUEUE ||
-	    c.mode & ~0777U || c.flags & ~KMQ_CREATE_EXCL ||
-	    kmq_open_flags_check(c.open_flags) ||
+	if (c.flags & ~KMQ_CREATE_EXCL || kmq_open_flags_check(c.open_flags) ||
 	    !kmq_zero(c.reserved, sizeof(c.reserved)))
 		return -EINVAL;
-	err = kmq_layout_compute(&layout, c.capacity, c.max_msg_size);
-	if (err)
-		return err;
-
-	err = kmq_registry_create(c.name, c.type, &layout, c.mode,
-				  c.flags & KMQ_CREATE_EXCL, &q, &created);
+	err = kmq_registry_new(c.name, c.type, c.capacity, c.max_msg_size,
+			       c.mode, c.flags & KMQ_CREATE_EXCL, &q, &created);
 	if (err)
 		return err;
 	if (c.open_flags) {

@@ -12,6 +12,7 @@
 #include <linux/sizes.h>
 
 #include "dev.h"
+#include "netlink.h"
 #include "queue.h"
 #include "registry.h"
 #include "repair.h"
@@ -51,14 +52,21 @@ static int __init kmq_mod_init(void)
 	err = kmq_registry_init(&limits);
 	if (err)
 		goto err_repair;
-	err = kmq_dev_init();
+	/* Before /dev/kmq: creations through it are announced from the
+	 * start. */
+	err = kmq_nl_init();
 	if (err)
 		goto err_registry;
+	err = kmq_dev_init();
+	if (err)
+		goto err_netlink;
 
 	pr_info("loaded: max_queues=%u max_bytes=%llu max_user_bytes=%llu\n",
 		max_queues, max_bytes, max_user_bytes);
 	return 0;
 
+err_netlink:
+	kmq_nl_uninit();
 err_registry:
 	kmq_registry_uninit();
 err_repair:
@@ -73,6 +81,7 @@ static void __exit kmq_mod_exit(void)
 	u64 qc, qd, sc, sd;
 
 	kmq_dev_uninit();
+	kmq_nl_uninit();
 	/* Deferred repairs end first: they may free queues, charged to the
 	 * registry, and their code must not go while they run. */
 	kmq_repair_uninit();

@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "netlink.h"
 #include "qfd.h"
 #include "queue.h"
 #include "repair.h"
@@ -87,7 +88,11 @@ static int kmq_qfd_take(struct kmq_client *c, bool recv, u32 room, bool block,
 	int err;
 
 	err = kmq_qfd_try(c, recv, room, idx, need);
-	if (err != -EAGAIN || !block)
+	if (err != -EAGAIN)
+		return err;
+	if (!recv)
+		kmq_nl_queue_full(c->q);	/* before any sleep */
+	if (!block)
 		return err;
 	if (deadline != KTIME_MAX) {
 		left = ktime_sub(deadline, ktime_get());
@@ -444,6 +449,8 @@ static __poll_t kmq_qfd_poll(struct file *file, poll_table *wait)
 			kmq_arm_wake(&v->hdr->wr_wait);
 			if (kmq_queue_ring_ready(&v->free))
 				mask |= EPOLLOUT | EPOLLWRNORM;
+			else
+				kmq_nl_queue_full(q);	/* a sender waits */
 		} else {
 			mask |= EPOLLOUT | EPOLLWRNORM;
 		}

@@ -115,6 +115,8 @@ struct kmq_queue *kmq_queue_create(const char *name, const struct kmq_layout *l,
 	kmq_repair_queue_init(q);
 	atomic64_set(&q->repaired, 0);
 	atomic64_set(&q->corrupt, 0);
+	q->full_next = jiffies;
+	atomic_set(&q->full_suppressed, 0);
 
 	q->repair_map = bitmap_zalloc(l->capacity, GFP_KERNEL_ACCOUNT);
 	if (!q->repair_map) {

@@ -52,6 +52,11 @@ struct kmq_queue {
 	struct list_head repair_node;	/* repair.c's list while orphans */
 	atomic64_t repaired;
 	atomic64_t corrupt;
+
+	u64 reg_id;			/* registry: creation order, from 1 */
+	unsigned long full_next;	/* netlink: jiffies of the next
+					 * QUEUE_FULL event allowed */
+	atomic_t full_suppressed;	/* netlink: QUEUE_FULL left out */
 };
 
 int kmq_queue_init(void);

@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/stringhash.h>
 
+#include "netlink.h"
 #include "queue.h"
 #include "registry.h"
 
@@ -30,6 +31,7 @@ static DEFINE_MUTEX(kmq_registry_lock);
 static DEFINE_HASHTABLE(kmq_names, 8);
 static LIST_HEAD(kmq_order);		/* registered queues, oldest first */
 static u64 kmq_nr_names;
+static u64 kmq_last_id;			/* registry ids given out */
 static LIST_HEAD(kmq_users);
 static unsigned int kmq_nr_queues;	/* queue objects alive */
 static u64 kmq_bytes;
@@ -160,13 +162,55 @@ int kmq_registry_create(const char *name, u32 type, const struct kmq_layout *l,
 		hash_add(kmq_names, &q->hnode, kmq_name_hash(name));
 		list_add_tail(&q->lnode, &kmq_order);
 		kmq_nr_names++;
+		q->reg_id = ++kmq_last_id;
 		*qp = kmq_queue_get(q);	/* the registry keeps the first */
 		*created = true;
+		/* Under the lock: listeners see creations and deletions of
+		 * one name in the order they happened. */
+		kmq_nl_queue_created(q);
 	}
 	mutex_unlock(&kmq_registry_lock);
 	if (found)
 		kmq_queue_put(q);	/* gives its charge back */
 	return err;
+}
+
+static bool kmq_name_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
+}
+
+int kmq_name_check(const char name[KMQ_NAME_LEN])
+{
+	size_t len = strnlen(name, KMQ_NAME_LEN), i;
+
+	if (!len || len > KMQ_NAME_MAX)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (!kmq_name_char(name[i]))
+			return -EINVAL;
+	for (; i < KMQ_NAME_LEN; i++)
+		if (name[i])
+			return -EINVAL;
+	return 0;
+}
+
+int kmq_registry_new(const char name[KMQ_NAME_LEN], u32 type, u32 capacity,
+		     u32 max_msg_size, u32 mode, bool excl,
+		     struct kmq_queue **qp, bool *created)
+{
+	struct kmq_layout layout;
+	int err;
+
+	*created = false;
+	if (kmq_name_check(name) || type != KMQ_TYPE_QUEUE || mode & ~0777U)
+		return -EINVAL;
+	err = kmq_layout_compute(&layout, capacity, max_msg_size);
+	if (err)
+		return err;
+	return kmq_registry_create(name, type, &layout, mode, excl, qp,
+				   created);
 }
 
 struct kmq_queue *kmq_registry_lookup(const char *name)
@@ -203,9 +247,28 @@ int kmq_registry_delete(const char *name)
 		return -EPERM;
 	}
 	kmq_registry_unlink(q);
+	kmq_nl_queue_deleted(q);
 	mutex_unlock(&kmq_registry_lock);
 	kmq_queue_put(q);
 	return 0;
+}
+
+int kmq_registry_walk(u64 after, int (*fn)(struct kmq_queue *q, void *arg),
+		      void *arg)
+{
+	struct kmq_queue *q;
+	int ret = 0;
+
+	mutex_lock(&kmq_registry_lock);
+	list_for_each_entry(q, &kmq_order, lnode) {
+		if (q->reg_id <= after)
+			continue;
+		ret = fn(q, arg);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&kmq_registry_lock);
+	return ret;
 }
 
 void kmq_registry_list(struct kmq_info *infos, u32 room, u64 start,

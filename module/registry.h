@@ -33,11 +33,27 @@ int kmq_registry_create(const char *name, u32 type, const struct kmq_layout *l,
 			u32 mode, bool excl, struct kmq_queue **qp,
 			bool *created);
 
+/*
+ * kmq_name_check - 1..KMQ_NAME_MAX characters of [A-Za-z0-9_.-], then zeros
+ * to the end of the KMQ_NAME_LEN field. Returns 0 or -EINVAL.
+ */
+int kmq_name_check(const char name[KMQ_NAME_LEN]);
+
+/*
+ * kmq_registry_new - what KMQ_IOC_CREATE and netlink's CREATE share: check
+ * @name (kmq_name_check), @type, @mode (0..0777), lay out @capacity slots
+ * of @max_msg_size bytes (-EINVAL for any of them), then create or find as
+ * kmq_registry_create(). A new queue is announced on netlink.
+ */
+int kmq_registry_new(const char name[KMQ_NAME_LEN], u32 type, u32 capacity,
+		     u32 max_msg_size, u32 mode, bool excl,
+		     struct kmq_queue **qp, bool *created);
+
 /* kmq_registry_lookup - the queue named @name with a reference, or NULL. */
 struct kmq_queue *kmq_registry_lookup(const char *name);
 
 /* kmq_registry_delete - remove @name if the caller owns it or has
- * CAP_SYS_ADMIN. Returns 0, -ENOENT or -EPERM. */
+ * CAP_SYS_ADMIN, and announce it on netlink. Returns 0, -ENOENT or -EPERM. */
 int kmq_registry_delete(const char *name);
 
 /*
@@ -47,6 +63,17 @@ int kmq_registry_delete(const char *name);
  */
 void kmq_registry_list(struct kmq_info *infos, u32 room, u64 start,
 		       u32 *filled, u64 *total);
+
+/*
+ * kmq_registry_walk - call @fn for each registered queue whose registry id
+ * (q->reg_id: creation order, never reused) is above @after, oldest first,
+ * until it returns nonzero, which is returned. @fn runs under the registry
+ * lock: it must not sleep or call back into the registry. The walk a dump
+ * resumes by id, so that creations and deletions between its parts neither
+ * repeat nor skip the queues that stay.
+ */
+int kmq_registry_walk(u64 after, int (*fn)(struct kmq_queue *q, void *arg),
+		      void *arg);
 
 /* kmq_registry_uncharge - give back @bytes charged to @uid by a create. */
 void kmq_registry_uncharge(kuid_t uid, u64 bytes);
