@@ -22,7 +22,16 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 VMT_SRC  := $(wildcard tests/vm/*.c)
 VMT_BIN  := $(VMT_SRC:tests/vm/%.c=$(O)/tests/vm/%)
-HDRS     := $(wildcard include/*.h include/kmq/*.h include/uapi/linux/*.h tools/lib/kmq/*.h tests/*.h tests/vm/*.h)
+HDRS     := $(wildcard include/*.h include/kmq/*.h include/uapi/linux/*.h tools/lib/kmq/*.h tests/*.h tests/vm/*.h \
+                       tools/lib/kmqnl/*.h daemon/genl.h)
+
+# libkmqnl (tools/lib/kmqnl): the generic netlink client over libnl-genl, shared
+# by kmqctl, kmqd (daemon/genl.c) and the netlink VM test.
+NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null || echo -I/usr/include/libnl3)
+NL_LIBS   := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null || echo -lnl-genl-3 -lnl-3)
+NL_SRC    := $(wildcard tools/lib/kmqnl/*.c)
+NL_OBJ    := $(NL_SRC:%.c=$(O)/%.o)
+GENL_OBJ  := $(O)/daemon/genl.o
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
@@ -44,11 +53,17 @@ check-w1:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules 2>&1 | tee $(O)/w1.log
 	@! grep -E 'warning:|error:' $(O)/w1.log
 
-lib: $(O)/lib/libkmq.a $(O)/lib/libkmq.so $(O)/lib/pkgconfig/libkmq.pc
+lib: $(O)/lib/libkmq.a $(O)/lib/libkmq.so $(O)/lib/pkgconfig/libkmq.pc $(O)/lib/libkmqnl.a $(GENL_OBJ)
 
 $(O)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(NL_OBJ) $(GENL_OBJ) $(CTL_OBJ) $(O)/tests/vm/netlink_test: CPPFLAGS += $(NL_CFLAGS) -Itools/lib/kmqnl -Idaemon
+
+$(O)/lib/libkmqnl.a: $(NL_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
 
 $(O)/lib/libkmq.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -65,9 +80,9 @@ $(O)/lib/pkgconfig/libkmq.pc: tools/lib/kmq/libkmq.pc.in
 
 tools: $(O)/bin/kmqctl
 
-$(O)/bin/kmqctl: $(CTL_OBJ) $(O)/lib/libkmq.a
+$(O)/bin/kmqctl: $(CTL_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(CTL_OBJ) $(O)/lib/libkmq.a -pthread -ljson-c -lcrypto
+	$(CC) -o $@ $(CTL_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a -pthread -ljson-c -lcrypto $(NL_LIBS)
 
 tests: $(UNIT_BIN) $(VMT_BIN)
 
@@ -78,6 +93,11 @@ $(O)/tests/unit/%: tests/unit/%.c $(O)/lib/libkmq.a $(HDRS)
 $(O)/tests/vm/%: tests/vm/%.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Itests $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a $(CHECK_LIBS)
+
+# The netlink test also drives kmqd's client (daemon/genl.c).
+$(O)/tests/vm/netlink_test: tests/vm/netlink_test.c $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a $(GENL_OBJ) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Itests $(ALL_CFLAGS) -o $@ $< $(GENL_OBJ) $(O)/lib/libkmqnl.a $(O)/lib/libkmq.a $(CHECK_LIBS) $(NL_LIBS)
 
 check: deps
 	$(MAKE) check-w1
