@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT
 /* kmqctl get-queue-attributes --queue NAME [--attribute-names All|A,B]:
  * the queue's geometry and counters as {"Attributes": {...}} with string
- * values, aws's names where aws has one, kmq's own otherwise. */
+ * values, aws's names where aws has one, kmq's own otherwise. The kernel
+ * answers over netlink where it offers the family, else through libkmq. */
 #include <stdio.h>
 #include <string.h>
 #include "kmqctl.h"
+#include "kmqnl.h"
 
 struct attr {
 	const char *name;
@@ -93,6 +95,7 @@ int get_queue_attributes_main(int argc, char **argv)
 	struct json_object *out, *obj;
 	bool want[NATTRS] = { false }, some = false;
 	struct kmq_info info;
+	struct kmqnl *nl;
 	char buf[32];
 	size_t i;
 	int c, err;
@@ -119,9 +122,19 @@ int get_queue_attributes_main(int argc, char **argv)
 	if (!name)
 		return EXIT_USAGE;
 
-	err = kmq_info(name, &info);
-	if (err)
-		return fail(EXIT_FAIL, err, "%s: %s", cmd, name);
+	c = ctl_netlink(cmd, &nl);
+	if (c)
+		return c;
+	if (nl) {
+		err = kmqnl_get(nl, name, &info);
+		if (err)
+			return ctl_netlink_fail(cmd, nl, err, name);
+		kmqnl_close(nl);
+	} else {
+		err = kmq_info(name, &info);
+		if (err)
+			return fail(EXIT_FAIL, err, "%s: %s", cmd, name);
+	}
 	obj = json_object_new_object();
 	for (i = 0; i < NATTRS; i++) {
 		uint64_t v = attrs[i].get(&info);

@@ -66,6 +66,20 @@ const char *parse_queue(const char *cmd, const char *s);
 const char *positional(const char *cmd, int argc, char **argv,
 		       const char *have, const char *what);
 
+struct kmqnl;
+
+/*
+ * ctl_netlink - a request socket of the generic netlink family "kmq" in
+ * *@nl when kmqctl should use it (queues are the kernel's and the family is
+ * there; KMQ_NETLINK=0/1 forces the choice), else NULL: use libkmq. Returns
+ * 0, or an exit status after printing the error.
+ */
+int ctl_netlink(const char *cmd, struct kmqnl **nl);
+/* ctl_netlink_fail - print "kmqctl: CMD: WHAT: <error> (<kernel's reason>)",
+ * close @nl and return EXIT_FAIL. */
+int ctl_netlink_fail(const char *cmd, struct kmqnl *nl, int err,
+		     const char *what);
+
 /* queue_url - "kmq:///NAME" into @buf. */
 const char *queue_url(char *buf, size_t len, const char *name);
 
