@@ -41,7 +41,7 @@ static struct netlink_range_validation kmq_nl_msg_size_range = {
  * are kmq_name_check()'s to judge. */
 #define KMQ_NL_NAME_POLICY { .type = NLA_NUL_STRING, .len = KMQ_NAME_MAX }
 
-static const struct nla_policy kmq_nl_create_policy[KMQ_GENL_A_MODE + 1] = {
+static const struct nla_policy kmq_nl_create_policy[KMQ_GENL_A_FLAGS + 1] = {
 	[KMQ_GENL_A_NAME]	  = KMQ_NL_NAME_POLICY,
 	[KMQ_GENL_A_TYPE]	  = NLA_POLICY_RANGE(NLA_U32, KMQ_TYPE_QUEUE,
 						     KMQ_TYPE_QUEUE),
@@ -50,6 +50,7 @@ static const struct nla_policy kmq_nl_create_policy[KMQ_GENL_A_MODE + 1] = {
 	[KMQ_GENL_A_MAX_MSG_SIZE] = NLA_POLICY_FULL_RANGE(NLA_U32,
 						&kmq_nl_msg_size_range),
 	[KMQ_GENL_A_MODE]	  = NLA_POLICY_RANGE(NLA_U32, 0, 0777),
+	[KMQ_GENL_A_FLAGS]	  = NLA_POLICY_MASK(NLA_U32, KMQ_CREATE_EXCL),
 };
 
 static const struct nla_policy kmq_nl_name_policy[KMQ_GENL_A_NAME + 1] = {
@@ -129,10 +130,10 @@ static int kmq_nl_put_info(struct sk_buff *skb, const struct kmq_info *i)
 
 static int kmq_nl_create(struct sk_buff *skb, struct genl_info *info)
 {
-	bool excl = info->nlhdr->nlmsg_flags & NLM_F_EXCL, created;
 	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr **a = info->attrs;
 	u32 type = KMQ_TYPE_QUEUE, mode = 0600;
+	bool excl = false, created;
 	char name[KMQ_NAME_LEN];
 	struct kmq_queue *q;
 	int err;
@@ -149,6 +150,8 @@ static int kmq_nl_create(struct sk_buff *skb, struct genl_info *info)
 		type = nla_get_u32(a[KMQ_GENL_A_TYPE]);
 	if (a[KMQ_GENL_A_MODE])
 		mode = nla_get_u32(a[KMQ_GENL_A_MODE]);
+	if (a[KMQ_GENL_A_FLAGS])
+		excl = nla_get_u32(a[KMQ_GENL_A_FLAGS]) & KMQ_CREATE_EXCL;
 
 	err = kmq_registry_new(name, type,
 			       nla_get_u32(a[KMQ_GENL_A_CAPACITY]),
@@ -161,7 +164,7 @@ static int kmq_nl_create(struct sk_buff *skb, struct genl_info *info)
 	case -EEXIST:
 		if (excl)
 			NL_SET_ERR_MSG_ATTR(extack, a[KMQ_GENL_A_NAME],
-					    "queue exists (NLM_F_EXCL)");
+					    "queue exists (KMQ_CREATE_EXCL)");
 		else
 			NL_SET_ERR_MSG_ATTR(extack, a[KMQ_GENL_A_NAME],
 					    "queue exists with another capacity or message size");
@@ -283,17 +286,11 @@ static int kmq_nl_dump_one(struct kmq_queue *q, void *arg)
 	return 0;
 }
 
-/* The dump's prefix, when given, is checked once, before the first part. */
-static int kmq_nl_dump_start(struct netlink_callback *cb)
-{
-	const struct genl_dumpit_info *di = genl_dumpit_info(cb);
-	struct nlattr *a = di->attrs ? di->attrs[KMQ_GENL_A_NAME] : NULL;
-	char name[KMQ_NAME_LEN];
-
-	cb->args[0] = 0;
-	return a ? kmq_nl_name(a, name, cb->extack) : 0;
-}
-
+/*
+ * The dump. Its prefix, when given, is checked in the first part: on 6.1
+ * a dump's start callback has no extended ack to explain a refusal, while
+ * the dump itself has one (sent with NLMSG_DONE).
+ */
 static int kmq_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *di = genl_dumpit_info(cb);
@@ -304,16 +301,24 @@ static int kmq_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	d = kmalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
+	if (a && !cb->args[0]) {
+		char name[KMQ_NAME_LEN];
+
+		err = kmq_nl_name(a, name, cb->extack);
+		if (err)
+			goto out;
+	}
 	d->skb = skb;
 	d->cb = cb;
 	d->prefix = a ? nla_data(a) : NULL;
 	d->plen = a ? strnlen(d->prefix, nla_len(a)) : 0;
 	err = kmq_registry_walk(cb->args[0], kmq_nl_dump_one, d);
-	kfree(d);
 	/* A full message ends this part; an empty one would end the dump. */
-	if (err && !skb->len)
-		return err;
-	return skb->len;
+	if (!err || skb->len)
+		err = skb->len;
+out:
+	kfree(d);
+	return err;
 }
 
 static const struct genl_ops kmq_nl_ops[] = {
@@ -334,7 +339,6 @@ static const struct genl_ops kmq_nl_ops[] = {
 	{
 		.cmd		= KMQ_GENL_CMD_GET,
 		.doit		= kmq_nl_get,
-		.start		= kmq_nl_dump_start,
 		.dumpit		= kmq_nl_dump,
 		.policy		= kmq_nl_name_policy,
 		.maxattr	= ARRAY_SIZE(kmq_nl_name_policy) - 1,

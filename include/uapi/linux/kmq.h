@@ -388,12 +388,16 @@ struct kmq_io {
  *
  * Commands (request attributes; "[x]" optional):
  *
- *   KMQ_GENL_CMD_CREATE  NAME, CAPACITY, MAX_MSG_SIZE, [MODE], [TYPE]
+ *   KMQ_GENL_CMD_CREATE  NAME, CAPACITY, MAX_MSG_SIZE, [MODE], [TYPE],
+ *                        [FLAGS]
  *       as KMQ_IOC_CREATE: owner = the caller's fsuid/fsgid, MODE defaults
- *       to 0600, TYPE to KMQ_TYPE_QUEUE. NLM_F_EXCL in the request header
- *       is KMQ_CREATE_EXCL: -EEXIST if the queue exists; without it an
- *       existing queue of the same geometry is success (no event), another
- *       geometry -EEXIST. -ENOSPC, -EDQUOT, -ENOMEM as the ioctl. Needs
+ *       to 0600, TYPE to KMQ_TYPE_QUEUE. FLAGS (KMQ_CREATE_* bits) as in
+ *       struct kmq_create: with KMQ_CREATE_EXCL, -EEXIST if the queue
+ *       exists; without it an existing queue of the same geometry is
+ *       success (no event), another geometry -EEXIST. (nlmsg_flags such as
+ *       NLM_F_EXCL are refused by the generic netlink core: only
+ *       NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO and NLM_F_DUMP are allowed.)
+ *       -ENOSPC, -EDQUOT, -ENOMEM as the ioctl. Needs
  *       CAP_NET_ADMIN in the user namespace of the socket's network
  *       namespace (-EPERM). Replies with an ack only.
  *   KMQ_GENL_CMD_DELETE  NAME
@@ -457,6 +461,7 @@ enum kmq_genl_attr {
 	KMQ_GENL_A_CAPACITY,		/* u32, 1..KMQ_CAPACITY_MAX */
 	KMQ_GENL_A_MAX_MSG_SIZE,	/* u32, 1..KMQ_MSG_MAX */
 	KMQ_GENL_A_MODE,		/* u32, 0..0777 */
+	KMQ_GENL_A_FLAGS,		/* u32, KMQ_CREATE_* */
 	KMQ_GENL_A_SLOT_SIZE,		/* u32 */
 	KMQ_GENL_A_UID,			/* u32 */
 	KMQ_GENL_A_GID,			/* u32 */

@@ -47,6 +47,7 @@ static int nlerr(int e)
 	case NLE_BUSY:		return -EBUSY;
 	case NLE_BAD_SOCK:	return -EBADF;
 	case NLE_MSG_TRUNC:	return -EMSGSIZE;
+	case NLE_SEQ_MISMATCH:	return -EPROTO;
 	default:		return -EIO;
 	}
 }
@@ -281,14 +282,14 @@ int kmqnl_create(struct kmqnl *nl, const char *name, uint32_t capacity,
 {
 	struct nl_msg *msg;
 
-	msg = kmqnl_msg(nl, KMQ_GENL_CMD_CREATE,
-			NLM_F_CREATE | (excl ? NLM_F_EXCL : 0));
+	msg = kmqnl_msg(nl, KMQ_GENL_CMD_CREATE, 0);
 	if (!msg)
 		return -ENOMEM;
 	if (kmqnl_put_name(msg, KMQ_GENL_A_NAME, name) ||
 	    nla_put_u32(msg, KMQ_GENL_A_CAPACITY, capacity) < 0 ||
 	    nla_put_u32(msg, KMQ_GENL_A_MAX_MSG_SIZE, max_msg_size) < 0 ||
-	    nla_put_u32(msg, KMQ_GENL_A_MODE, mode) < 0) {
+	    nla_put_u32(msg, KMQ_GENL_A_MODE, mode) < 0 ||
+	    (excl && nla_put_u32(msg, KMQ_GENL_A_FLAGS, KMQ_CREATE_EXCL) < 0)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -463,8 +464,6 @@ int kmqnl_events_open(struct kmqnl **out, bool nonblock)
 		err = grp == -NLE_OBJ_NOTFOUND ? -ENOENT : nlerr(grp);
 		goto err_close;
 	}
-	/* Notifications are not answers to our requests. */
-	nl_socket_disable_seq_check(nl->sk);
 	err = nl_socket_add_membership(nl->sk, grp);
 	if (err < 0) {
 		err = nlerr(err);
@@ -520,6 +519,11 @@ static int kmqnl_on_event(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+static int kmqnl_no_seq_check(struct nl_msg *msg, void *arg)
+{
+	return NL_OK;
+}
+
 int kmqnl_events_read(struct kmqnl *nl,
 		      void (*fn)(const struct kmqnl_event *ev, void *arg),
 		      void *arg)
@@ -532,6 +536,8 @@ int kmqnl_events_read(struct kmqnl *nl,
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, kmqnl_on_event, &c);
+	/* Notifications answer no request: no sequence numbers to match. */
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, kmqnl_no_seq_check, NULL);
 	errno = 0;
 	n = nl_recvmsgs_report(nl->sk, cb);
 	nl_cb_put(cb);

@@ -28,7 +28,7 @@ void kmqnl_close(struct kmqnl *nl);
  * an explanation for the core's refusals, or "" when none is known. */
 const char *kmqnl_errmsg(const struct kmqnl *nl);
 
-/* kmqnl_create - KMQ_GENL_CMD_CREATE; @excl sets NLM_F_EXCL. */
+/* kmqnl_create - KMQ_GENL_CMD_CREATE; @excl sets KMQ_CREATE_EXCL. */
 int kmqnl_create(struct kmqnl *nl, const char *name, uint32_t capacity,
 		 uint32_t max_msg_size, uint32_t mode, bool excl);
 /* kmqnl_delete - KMQ_GENL_CMD_DELETE. */
