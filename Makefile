@@ -94,6 +94,10 @@ $(O)/tests/vm/%: tests/vm/%.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Itests $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a $(CHECK_LIBS)
 
+$(O)/tests/unit/test_kmqnl: tests/unit/test_kmqnl.c $(O)/lib/libkmqnl.a $(GENL_OBJ) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(NL_CFLAGS) -Itools/lib/kmqnl -Idaemon $(ALL_CFLAGS) -o $@ $< $(GENL_OBJ) $(O)/lib/libkmqnl.a $(CHECK_LIBS) $(NL_LIBS)
+
 # The netlink test also drives kmqd's client (daemon/genl.c).
 $(O)/tests/vm/netlink_test: tests/vm/netlink_test.c $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a $(GENL_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)

@@ -199,6 +199,13 @@ START_TEST(no_device)
 	ck_assert_ptr_nonnull(strstr(r.err, KMQ_DEVICE));
 	RUN("create-queue", "q", "--capacity", "8", "--mode", "0660");
 	ck_assert_int_eq(r.status, 1);
+	/* Netlink demanded where kmq.ko is not: says which family. */
+	setenv("KMQ_NETLINK", "1", 1);
+	RUN("get-queue-attributes", "--queue", "q");
+	unsetenv("KMQ_NETLINK");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_ptr_nonnull(strstr(r.err, "generic netlink family 'kmq'"));
 }
 END_TEST
 
