@@ -73,6 +73,11 @@ static const struct nla_policy kmq_nl_name_policy[KMQ_GENL_A_NAME + 1] = {
 static int kmq_nl_name(const struct nlattr *a, char name[KMQ_NAME_LEN],
 		       struct netlink_ext_ack *extack)
 {
+	/* The policy found a NUL; it must also be the last byte. */
+	if (strnlen(nla_data(a), nla_len(a)) != nla_len(a) - 1) {
+		NL_SET_ERR_MSG_ATTR(extack, a, "queue name has bytes after its NUL");
+		return -EINVAL;
+	}
 	memset(name, 0, KMQ_NAME_LEN);
 	nla_strscpy(name, a, KMQ_NAME_LEN);
 	if (kmq_name_check(name)) {

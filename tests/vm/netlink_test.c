@@ -224,6 +224,17 @@ START_TEST(create_refusals)
 	ck_refused(create_raw(&(struct cattrs){ .name = ok, .name_raw = 1,
 		.cap = 4, .msz = 8, .mode = OMIT, .type = OMIT }), -EINVAL,
 		NULL);
+	/* Bytes after the NUL would name another queue than meant. */
+	{
+		struct nl_msg *m = raw(KMQ_GENL_CMD_CREATE, 0);
+
+		nla_put(m, KMQ_GENL_A_NAME, 17, "netlink_test.a\0bc");
+		nla_put_u32(m, KMQ_GENL_A_CAPACITY, 4);
+		nla_put_u32(m, KMQ_GENL_A_MAX_MSG_SIZE, 8);
+		ck_refused(kmqnl_request(nl, m, NULL, NULL), -EINVAL,
+			   "after its NUL");
+		ck_assert_err(vt_info(ctl, "netlink_test.a", &info), -ENOENT);
+	}
 	/* Ranges: capacity, message size, mode, type. */
 	ck_refused(create_raw(&(struct cattrs){ .name = ok, .cap = 0,
 		.msz = 8, .mode = OMIT, .type = OMIT }), -ERANGE, "range");
@@ -365,19 +376,49 @@ static void check_tally(const struct tally *t)
 	ck_assert_int_eq(t->disorder, 0);
 }
 
+static int add_bytes(struct nl_msg *msg, void *arg)
+{
+	*(size_t *)arg += nlmsg_hdr(msg)->nlmsg_len;
+	return 0;
+}
+
 START_TEST(dump_many)
 {
+	struct kmq_info info, *infos;
+	struct kmq_list kl;
 	struct tally t;
-	struct kmq_info info;
+	double t0, t_nl, t_ioctl;
+	size_t bytes = 0;
 	int i;
 
 	make_dump_queues();
-	/* Over 300 queues of ~370 bytes each: many dump parts. */
 	memset(&t, 0, sizeof(t));
 	t.last = -1;
+	t0 = vt_now();
 	ck_assert_err(kmqnl_dump(nl, NULL, count, &t), 0);
+	t_nl = vt_now() - t0;
 	check_tally(&t);
 	ck_assert_int_eq(t.others, 0);
+	/* More than the largest part the kernel builds (32 KiB): the dump
+	 * took several, and was exact across them. */
+	ck_assert_err(kmqnl_request(nl, kmqnl_msg(nl, KMQ_GENL_CMD_GET,
+						   NLM_F_DUMP),
+				    add_bytes, &bytes), 0);
+	ck_assert_uint_gt(bytes, 32768);
+
+	/* For the record: the same listing through LIST ioctls. */
+	infos = calloc(NDUMP, sizeof(*infos));
+	ck_assert_ptr_nonnull(infos);
+	t0 = vt_now();
+	memset(&kl, 0, sizeof(kl));
+	kl.infos = (__u64)(uintptr_t)infos;
+	kl.count = NDUMP;
+	ck_assert_err(vt_ioctl(ctl, KMQ_IOC_LIST, &kl), 0);
+	t_ioctl = vt_now() - t0;
+	ck_assert_uint_eq(kl.count, NDUMP);
+	free(infos);
+	printf("netlink_test: %d queues: dump %zu bytes in %.2f ms, one LIST ioctl %.2f ms\n",
+	       NDUMP, bytes, t_nl * 1e3, t_ioctl * 1e3);
 
 	/* A prefix: only the d1xx ones. */
 	memset(&t, 0, sizeof(t));
