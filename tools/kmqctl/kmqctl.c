@@ -57,7 +57,9 @@ void usage(const char *cmd)
 	       "arguments. Message bodies that are not valid UTF-8 are printed\n"
 	       "base64-encoded, with \"BodyEncoding\": \"base64\" beside them.\n"
 	       "Exit status: 0 success, 1 the operation failed, 2 bad usage.\n"
-	       "KMQ_BACKEND=kernel|shm chooses the backend (default kernel).\n");
+	       "KMQ_BACKEND=kernel|shm chooses the backend (default kernel).\n"
+	       "KMQ_NETLINK=0 lists and describes kernel queues through ioctls\n"
+	       "instead of the generic netlink family 'kmq'.\n");
 }
 
 int help_main(int argc, char **argv)
