@@ -253,10 +253,10 @@ static int kmq_nl_get(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * The dump. cb->args[0] is the registry id of the last queue reported (or
- * passed over by the prefix): each part resumes after it, so queues that
- * stay are reported once however many parts the dump takes and whatever is
- * created or deleted between them.
+ * One part of a dump. cb->args[0] is the registry id of the last queue
+ * reported (or passed over by the prefix): each part resumes after it, so
+ * queues that stay are reported once however many parts the dump takes and
+ * whatever is created or deleted between them.
  */
 struct kmq_nl_dump_ctx {
 	struct sk_buff *skb;
@@ -292,7 +292,7 @@ static int kmq_nl_dump_one(struct kmq_queue *q, void *arg)
 }
 
 /*
- * The dump. Its prefix, when given, is checked in the first part: on 6.1
+ * The dump's prefix, when given, is checked in the first part: on 6.1
  * a dump's start callback has no extended ack to explain a refusal, while
  * the dump itself has one (sent with NLMSG_DONE).
  */
