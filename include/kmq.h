@@ -76,7 +76,8 @@ struct kmq_wbuf {
 
 /* kmq_create - create queue @name with @attr (NULL: defaults). -EEXIST if it
  * exists with another geometry (or at all, with KMQ_CREATE_EXCL), -EINVAL
- * for a bad name or geometry, -ENOSPC/-EDQUOT past the module's limits,
+ * for a bad name or geometry, or for KMQ_CREATE_FIFO without a name ending
+ * in ".fifo" or such a name without it, -ENOSPC/-EDQUOT past the module's limits,
  * -ENODEV when kmq.ko is not loaded. */
 int kmq_create(const char *name, const struct kmq_qattr *attr);
 
@@ -208,7 +209,10 @@ const char *kmq_strerror(int err);
 #define KMQ_WAIT_QUEUE	(-2LL)
 
 /* A message attribute: @type is "String", "Number" or "Binary", optionally
- * with ".suffix"; String/Number values are text (not NUL-terminated). */
+ * with ".suffix" (printable ASCII); String/Number values are text (not
+ * NUL-terminated). Names are 1..255 characters (the encoding's length is
+ * one byte), types at most 255. Decoded names and types point into the
+ * buffer and are not NUL-terminated either: use name_len and type_len. */
 struct kmq_attr {
 	const char *name;
 	const char *type;
@@ -270,7 +274,11 @@ int kmq_set_policy(const struct kmq_policy *p);
 /* kmq_send_msgs - send up to KMQ_SQS_BATCH_MAX messages with attributes,
  * delays, group and deduplication ids. Every message gets its own status;
  * returns how many were accepted (duplicates count as accepted), or -errno
- * when none could be tried. Needs KMQ_SEND. Never waits for room (-EAGAIN). */
+ * when none could be tried. Needs KMQ_SEND. Never waits for room (-EAGAIN).
+ * On a mapped standard queue whose policy has no delay, messages without
+ * a delay, group or deduplication id go by the fast path (in place, no
+ * system call; checked against the queue's max_msg_size, not the policy's),
+ * the others through the owner; a batch's order may then change. */
 int kmq_send_msgs(struct kmq *q, struct kmq_out *msgs, unsigned int n);
 
 /* kmq_receive - receive up to @n (<= KMQ_SQS_BATCH_MAX) messages with a
@@ -303,8 +311,9 @@ int kmq_move(const char *src, const char *dst, unsigned int max);
 /* kmq_attrs_encode - encode @n attributes (checked as the uapi header
  * says: -EINVAL) into @buf; returns the bytes used, -ENOSPC if @cap is
  * too small. kmq_attrs_decode - parse @len bytes (from kmq_in.abuf) into
- * up to @max attributes pointing into @buf; returns how many, -EINVAL when
- * malformed (a mapped sender may write anything). */
+ * up to @max attributes pointing into @buf; returns how many (0 for @len
+ * 0), -ENOSPC when there are more than @max, -EINVAL when malformed or
+ * breaking any rule of the encoding (a mapped sender may write anything). */
 int kmq_attrs_encode(const struct kmq_attr *attrs, unsigned int n, void *buf,
 		     size_t cap);
 int kmq_attrs_decode(const void *buf, size_t len, struct kmq_attr *attrs,
