@@ -75,6 +75,12 @@ $(O)/tests/unit/%: tests/unit/%.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Itests $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a $(CHECK_LIBS)
 
+# kmqctl's parsers, linked as they are (the verbs and main are not).
+CTL_ARGS_OBJ := $(O)/tools/kmqctl/sqsargs.o $(O)/tools/kmqctl/args.o $(O)/tools/kmqctl/output.o
+$(O)/tests/unit/test_kmqctl_args: tests/unit/test_kmqctl_args.c $(CTL_ARGS_OBJ) $(O)/lib/libkmq.a $(HDRS) tools/kmqctl/kmqctl.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itools/kmqctl $(ALL_CFLAGS) -o $@ $< $(CTL_ARGS_OBJ) $(O)/lib/libkmq.a $(CHECK_LIBS) -ljson-c -lcrypto
+
 $(O)/tests/vm/%: tests/vm/%.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Itests $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a $(CHECK_LIBS)

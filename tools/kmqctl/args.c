@@ -49,6 +49,9 @@ int next_opt(int argc, char **argv, const struct option *opts)
 	return c;
 }
 
+/* SHOWN - at most 64 characters of a value quoted in an error. */
+#define SHOWN(s)	(strlen(s) > 64 ? 64 : (int)strlen(s)), (s)
+
 int parse_uint(const char *cmd, const char *opt, const char *s, int base,
 	       uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -56,25 +59,25 @@ int parse_uint(const char *cmd, const char *opt, const char *s, int base,
 	char *end;
 
 	if (*s < '0' || *s > '9') {
-		fail(EXIT_USAGE, EINVAL, "%s: %s '%s' is not a number", cmd,
-		     opt, s);
+		fail(EXIT_USAGE, EINVAL, "%s: %s '%.*s' is not a number", cmd,
+		     opt, SHOWN(s));
 		return -1;
 	}
 	errno = 0;
 	v = strtoull(s, &end, base);
 	if (*end) {
-		fail(EXIT_USAGE, EINVAL, "%s: %s '%s' is not a%s number", cmd,
-		     opt, s, base == 8 ? "n octal" : "");
+		fail(EXIT_USAGE, EINVAL, "%s: %s '%.*s' is not a%s number", cmd,
+		     opt, SHOWN(s), base == 8 ? "n octal" : "");
 		return -1;
 	}
 	if (errno == ERANGE || v < min || v > max) {
 		if (base == 8)
-			fail(EXIT_USAGE, ERANGE, "%s: %s '%s' is not in %#llo-%#llo",
-			     cmd, opt, s, (unsigned long long)min,
+			fail(EXIT_USAGE, ERANGE, "%s: %s '%.*s' is not in %#llo-%#llo",
+			     cmd, opt, SHOWN(s), (unsigned long long)min,
 			     (unsigned long long)max);
 		else
-			fail(EXIT_USAGE, ERANGE, "%s: %s '%s' is not in %llu-%llu",
-			     cmd, opt, s, (unsigned long long)min,
+			fail(EXIT_USAGE, ERANGE, "%s: %s '%.*s' is not in %llu-%llu",
+			     cmd, opt, SHOWN(s), (unsigned long long)min,
 			     (unsigned long long)max);
 		return -1;
 	}
