@@ -134,7 +134,7 @@
  *
  * Every queue has a policy (struct kmq_policy; KMQ_IOC_SET_POLICY and
  * KMQ_IOC_GET_POLICY on the control fd; setting needs the owner or
- * CAP_SYS_ADMIN): default visibility timeout, retention, default delay,
+ * CAP_SYS_ADMIN; -EPERM): default visibility timeout, retention, default delay,
  * default long-poll wait, maximum message size, and a redrive policy (a
  * dead-letter queue and maxReceiveCount). A new queue has the defaults:
  * visibility 30 s, retention 4 days, no delay, no wait, no redrive.
@@ -154,8 +154,10 @@
  *     slot's generation, so a handle from an earlier lease (stale) is
  *     refused with -ENOENT and never touches the current one.
  *     -ENOENT is also what a handle of a message that is not in flight
- *     (deleted, expired, purged) gets: SQS's MessageNotInflight /
- *     ReceiptHandleIsInvalid. A handle naming no slot is -EINVAL.
+ *     (deleted, expired, purged, dead-lettered) gets: SQS's
+ *     MessageNotInflight / ReceiptHandleIsInvalid. A handle naming no slot
+ *     is -EINVAL. A RECV message whose copy-out faults gets status -EFAULT
+ *     and stays leased until its deadline.
  * The kernel's lease state (deadline, generation, receive count, first
  * receive time) is kernel memory; the slot header mirrors gen,
  * receive_count and first_receive_ns for readers, never read back.
@@ -168,20 +170,26 @@
  * dead-letter queue is gone or full the message becomes visible again and
  * the move is retried at its next expiry (counted in kmq_info.dlq_failed).
  * KMQ_IOC_SQS_MOVE moves up to a count of visible messages from one queue to
- * another the same way (redrive back from a dead-letter queue).
+ * another the same way (redrive back from a dead-letter queue); both must
+ * be standard queues and distinct (-EINVAL). A message that finds no room
+ * in the destination stays in the source, at the end of its ready ring.
  *
  * Delay: KMQ_IOC_SQS_SEND with a delay (per message, or the queue's default
  * delay) keeps the message in the kernel (KMQ_SLOT_DELAYED) until it is due,
- * then pushes it onto the ready ring. Mapped senders must send through
+ * then pushes it onto the ready ring. A standard queue's SQS_SEND waits for
+ * a free slot (first message only, as KMQ_IOC_SEND); a message that gets
+ * none has status -EAGAIN or -ETIMEDOUT. Mapped senders must send through
  * KMQ_IOC_SQS_SEND while hdr.policy_delay_s is nonzero (libkmq does);
  * a mapped sender that does not only makes its own messages undelayed.
  *
  * Retention: a message older than policy.retention_s (by its sent time) is
  * dropped and counted (kmq_info.expired) instead of being delivered: by the
- * kernel's sweep of the ready ring's head (once a second), at leased
- * receive, at lease expiry and when a delay ends. KMQ_IOC_SQS_PURGE drops
- * every visible, delayed and leased message at once (not those a plain
- * receiver holds).
+ * kernel's sweep of the ready ring's head (once a second, queues that have
+ * a name), at leased receive, at lease expiry and when a delay ends. The
+ * module parameter retention_unit_ms (default 1000, root only) is the
+ * length of one second of retention_s, so that tests can shorten it.
+ * KMQ_IOC_SQS_PURGE drops every visible, delayed and leased message at once
+ * (not those a plain receiver holds); it needs the owner or CAP_SYS_ADMIN.
  *
  * FIFO queues (created with KMQ_CREATE_FIFO; the name must end in ".fifo"
  * and such a name needs the flag) are served by the kernel only: send with
@@ -192,25 +200,33 @@
  * while any message of a group is in flight, no other message of that group
  * is delivered; an expired message goes back to the front of its group.
  * One receive returns messages of one group only. Each accepted message
- * gets a sequence number, increasing per queue. Deduplication: a message
+ * gets a sequence number, increasing per queue. A FIFO queue's messages
+ * follow the queue's delay only (KMQ_SQSMSG_DELAY is -EINVAL, as SQS), and
+ * its SQS_SEND never waits for a free slot (-EAGAIN). Deduplication: a message
  * whose deduplication id (given, or the SHA-256 of its body with
  * KMQ_POL_CONTENT_DEDUP; neither is -EINVAL) was accepted in the last
  * deduplication window (5 minutes; the module parameter dedup_window_ms)
  * is accepted again but not enqueued: the reply carries the first one's
- * id and sequence number, and KMQ_SQSMSG_DUPLICATE.
+ * id and sequence number, and KMQ_SQSMSG_DUPLICATE. The kernel keeps at
+ * most 16 deduplication entries per slot (at least 1024, at most 256 Ki)
+ * per queue; past that the oldest is forgotten first.
  *
  * Message attributes: up to KMQ_ATTR_MAX per message, stored in the slot
  * before the body (attr_len bytes, struct kmq_slot.attr_len) in this
  * encoding, all integers little endian, no padding:
- *     u8 count; then count times:
+ *     u8 count (1..KMQ_ATTR_MAX); then count times:
  *       u8 name_len, u8 type_len, u32 value_len,
  *       name (name_len bytes), type (type_len), value (value_len)
- * name: 1..256 of [A-Za-z0-9_.-], not starting with "AWS." or "Amazon."
- * (any case), no "..", not starting or ending with "."; type: "String",
- * "Number" or "Binary", optionally followed by "." and a custom suffix
- * (type_len <= 256 in total); Number values are decimal numbers. The names are
- * unique. The kernel checks all of this on KMQ_IOC_SQS_SEND (-EINVAL);
- * attr_len + body length must fit in max_msg_size (-EMSGSIZE). A mapped
+ * and nothing after the last one (attr_len 0: no attributes).
+ * name: 1..255 of [A-Za-z0-9_.-], not starting with "AWS." or "Amazon."
+ * (any case), no "..", not starting or ending with "."; type (at most 255
+ * bytes): "String", "Number" or "Binary", optionally followed by "." and a
+ * custom suffix of 1 or more printable ASCII characters (0x21..0x7e);
+ * value: 1 or more bytes; Number values are decimal numbers:
+ * [+-]digits[.digits] or [+-].digits, at most 38 digits, then optionally
+ * e or E, a sign and 1..3 digits. The names are unique (case-sensitive).
+ * The kernel checks all of this on KMQ_IOC_SQS_SEND (-EINVAL); attr_len +
+ * body length must fit in the policy's max_msg_size (-EMSGSIZE). A mapped
  * sender may write anything there; receivers must parse it defensively.
  */
 #ifndef _UAPI_LINUX_KMQ_H
@@ -384,7 +400,9 @@ struct kmq_name {
  * clamped snapshots: a process with a writable mapping can make them lie.
  */
 struct kmq_info {
-	char name[KMQ_NAME_LEN];	/* in: name (control fd); out: name */
+	char name[KMQ_NAME_LEN];	/* in: name (control fd); out: name.
+					 * The only input: the rest is output,
+					 * whatever it holds on input */
 	__u64 features;			/* KMQ_FEAT_* this kernel supports */
 	__u32 type;
 	__u32 capacity;
@@ -402,7 +420,8 @@ struct kmq_info {
 	__u64 slots_off;
 	__u64 created_ns;
 	__u64 ready;			/* messages waiting in the ready ring */
-	__u64 held;			/* slots held by clients (in flight) */
+	__u64 held;			/* slots held by clients (in flight),
+					 * not by the kernel */
 	__u64 sent;			/* pushes onto the ready ring, ever */
 	__u64 received;			/* pops from the ready ring, ever */
 	__u64 repaired;			/* slots given back by crash repair */
@@ -561,8 +580,8 @@ struct kmq_receipts {
 };
 
 /* KMQ_IOC_SQS_MOVE on the control fd: move up to count visible messages
- * from src to dst (both by name; sending rights on dst, receiving on src),
- * as a dead-letter move does. */
+ * from src to dst (both by name; sending rights on dst, receiving on src:
+ * -EACCES), as a dead-letter move does. Both standard, src != dst. */
 struct kmq_move {
 	char src[KMQ_NAME_LEN];
 	char dst[KMQ_NAME_LEN];
