@@ -22,6 +22,8 @@
 #include "qfd.h"
 #include "queue.h"
 #include "repair.h"
+#include "fifo.h"
+#include "sqs.h"
 
 /* Copy-path message ids: (client id << 40) | a per-queue sequence: the
  * shape fast-path producers use (with their own sequence), so ids of
@@ -35,7 +37,7 @@
 
 static const struct file_operations kmq_qfd_fops;
 
-static u64 kmq_client_next_id(struct kmq_client *c)
+u64 kmq_client_next_id(struct kmq_client *c)
 {
 	u64 seq = atomic64_inc_return(&c->q->seq);
 
@@ -408,11 +410,26 @@ static long kmq_qfd_ioctl(struct file *file, unsigned int cmd,
 	struct kmq_client *c = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
+	bool nonblock = file->f_flags & O_NONBLOCK;
+
 	switch (cmd) {
 	case KMQ_IOC_SEND:
+		/* A FIFO queue takes SQS_SEND only: a group is required. */
+		if (c->q->sqs.fifo)
+			return -EINVAL;
 		return kmq_qfd_io(file, c, false, uarg);
 	case KMQ_IOC_RECV:
+		if (c->q->sqs.fifo)
+			return kmq_fifo_plain_recv(c, nonblock, uarg);
 		return kmq_qfd_io(file, c, true, uarg);
+	case KMQ_IOC_SQS_SEND:
+		return kmq_sqs_send(c, nonblock, uarg);
+	case KMQ_IOC_SQS_RECV:
+		return kmq_sqs_recv(c, nonblock, uarg);
+	case KMQ_IOC_SQS_DELETE:
+		return kmq_sqs_delete(c, uarg);
+	case KMQ_IOC_SQS_CHVIS:
+		return kmq_sqs_chvis(c, uarg);
 	case KMQ_IOC_WAKE:
 		return kmq_qfd_wake(c, arg);
 	case KMQ_IOC_INFO:

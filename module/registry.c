@@ -228,6 +228,24 @@ void kmq_registry_list(struct kmq_info *infos, u32 room, u64 start,
 	*filled = n;
 }
 
+struct kmq_queue **kmq_registry_snapshot(unsigned int *n)
+{
+	struct kmq_queue **qs, *q;
+	unsigned int room, i = 0;
+
+	*n = 0;
+	mutex_lock(&kmq_registry_lock);
+	room = kmq_nr_names;
+	qs = room ? kvmalloc_array(room, sizeof(*qs), GFP_KERNEL) : NULL;
+	if (qs)
+		list_for_each_entry(q, &kmq_order, lnode)
+			if (i < room)
+				qs[i++] = kmq_queue_get(q);
+	mutex_unlock(&kmq_registry_lock);
+	*n = i;
+	return qs;
+}
+
 int kmq_registry_init(const struct kmq_limits *limits)
 {
 	kmq_limits = *limits;

@@ -48,6 +48,12 @@ int kmq_registry_delete(const char *name);
 void kmq_registry_list(struct kmq_info *infos, u32 room, u64 start,
 		       u32 *filled, u64 *total);
 
+/*
+ * kmq_registry_snapshot - every registered queue, each with a reference,
+ * in a kvmalloc()ed array of *@n (kvfree() it after putting them), or NULL.
+ */
+struct kmq_queue **kmq_registry_snapshot(unsigned int *n);
+
 /* kmq_registry_uncharge - give back @bytes charged to @uid by a create. */
 void kmq_registry_uncharge(kuid_t uid, u64 bytes);
 

@@ -204,6 +204,14 @@ static u32 kmq_repair_slots(struct kmq_queue *q, u32 me,
 			dst = &to_ready;	/* delivered again */
 			to = KMQ_SLOT_READY;
 			break;
+		case KMQ_SLOT_LEASED:
+		case KMQ_SLOT_DELAYED:
+		case KMQ_SLOT_QUEUED:
+			/* Kernel-held states have owner 0: a client id here is
+			 * a scribble over a slot the kernel holds (sqs.c).
+			 * Pushing it would put it in two places: leave it. */
+			ctx->corrupt++;
+			continue;
 		default:
 			bad = true;		/* no state we know: free it */
 			dst = &to_free;
