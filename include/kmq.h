@@ -85,8 +85,9 @@ int kmq_create(const char *name, const struct kmq_qattr *attr);
 int kmq_delete(const char *name);
 
 /* kmq_open - open queue @name for KMQ_SEND and/or KMQ_RECV. Maps the queue
- * when the caller may (read and write permission) unless KMQ_COPY is given;
- * otherwise falls back to the copying path. *@out is set on success. */
+ * when the caller may (read and write permission) and the queue allows it
+ * (FIFO queues do not) unless KMQ_COPY is given; otherwise falls back to the
+ * copying path. *@out is set on success. */
 int kmq_open(const char *name, unsigned int flags, struct kmq **out);
 
 /* kmq_close - release everything @q holds and free it. NULL is fine.
@@ -210,8 +211,9 @@ const char *kmq_strerror(int err);
 
 /* A message attribute: @type is "String", "Number" or "Binary", optionally
  * with ".suffix" (printable ASCII); String/Number values are text (not
- * NUL-terminated). Names are 1..255 characters (the encoding's length is
- * one byte), types at most 255. Decoded names and types point into the
+ * NUL-terminated), 1 byte or more. Names are 1..255 characters (the
+ * encoding's length is one byte), types at most 255; the rest as the uapi
+ * header's "Message attributes" says. Decoded names and types point into the
  * buffer and are not NUL-terminated either: use name_len and type_len. */
 struct kmq_attr {
 	const char *name;
@@ -228,7 +230,8 @@ struct kmq_out {
 	size_t len;
 	const struct kmq_attr *attrs;	/* up to KMQ_ATTR_MAX */
 	unsigned int nattrs;
-	int delay_s;		/* 0..KMQ_DELAY_MAX, or -1: the queue's default */
+	int delay_s;		/* 0..KMQ_DELAY_MAX, or -1: the queue's default
+				 * (FIFO queues take only that: -1) */
 	const char *group;	/* FIFO: MessageGroupId, required */
 	const char *dedup;	/* FIFO: MessageDeduplicationId; NULL:
 				 * content-based (KMQ_POL_CONTENT_DEDUP) */

@@ -11,7 +11,10 @@
  * "a..b", "AWS.x", "amazon.y" (any case), "a b", 256 characters or more
  * (the length is one byte). Valid types: "String", "Number", "Binary",
  * "String.json", "Binary.gif". Invalid: "string", "String.", "Blob".
- * Number values: [+-]digits[.digits][(e|E)[+-]digits], or [+-].digits.
+ * Values: 1 byte or more. Number values: [+-]digits[.digits] or
+ * [+-].digits, at most 38 digits, then optionally e or E, a sign and 1..3
+ * digits. Valid: "0", "-1.5", ".5", "1e-128". Invalid: "1.", "1e", "1e1000",
+ * 39 digits.
  */
 #include <ctype.h>
 #include <string.h>
@@ -20,6 +23,8 @@
 
 #define ATTR_HDR	6	/* name_len, type_len, value_len */
 #define ATTR_LEN_MAX	255	/* name_len and type_len are one byte */
+#define NUM_DIGITS_MAX	38	/* digits of a Number's mantissa */
+#define EXP_DIGITS_MAX	3
 
 static bool name_ok(const char *s, size_t len)
 {
@@ -91,14 +96,14 @@ static bool number_ok(const void *value, size_t len)
 		if (!f)
 			return false;
 	}
-	if (!d && !f)
+	if ((!d && !f) || d + f > NUM_DIGITS_MAX)
 		return false;
 	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
 		i++;
 		if (i < len && (s[i] == '+' || s[i] == '-'))
 			i++;
 		d = digits(s, i, len);
-		if (!d)
+		if (!d || d > EXP_DIGITS_MAX)
 			return false;
 		i += d;
 	}
@@ -110,7 +115,7 @@ static bool one_ok(const struct kmq_attr *a)
 {
 	char t;
 
-	if (!a->name || !a->type || (!a->value && a->len))
+	if (!a->name || !a->type || !a->value || !a->len)
 		return false;
 	if (!name_ok(a->name, a->name_len) || memchr(a->name, 0, a->name_len))
 		return false;

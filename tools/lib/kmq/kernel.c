@@ -159,8 +159,10 @@ static int kernel_open(struct kmq *q, const char *name, unsigned int flags)
 	if (ctl < 0)
 		return ctl;
 	fd = ioctl(ctl, KMQ_IOC_OPEN, &o);
-	if (fd < 0 && errno == EACCES && (o.flags & KMQ_OPEN_MAP)) {
-		/* Not trusted with both directions: copy instead. */
+	if (fd < 0 && (errno == EACCES || errno == EOPNOTSUPP) &&
+	    (o.flags & KMQ_OPEN_MAP)) {
+		/* Not trusted with both directions, or a queue that is served
+		 * by the kernel only (FIFO): copy instead. */
 		o.flags &= ~KMQ_OPEN_MAP;
 		fd = ioctl(ctl, KMQ_IOC_OPEN, &o);
 	}
