@@ -124,3 +124,43 @@ const char *queue_url(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s%s", QUEUE_URL_PREFIX, name);
 	return buf;
 }
+
+int queue_and(int argc, char **argv, const char *opt, const char **name,
+	      const char **val)
+{
+	const struct option opts[] = {
+		{ "queue", required_argument, NULL, 'q' },
+		{ "queue-url", required_argument, NULL, 'q' },
+		{ opt, required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cmd = argv[0], *arg = NULL;
+	int c;
+
+	*val = NULL;
+	while ((c = next_opt(argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'q':
+			arg = optarg;
+			break;
+		case 'v':
+			*val = optarg;
+			break;
+		case 'h':
+			return 1;
+		default:
+			return -1;
+		}
+	}
+	if (!positional(cmd, argc, argv, "", NULL))
+		return -1;
+	*name = parse_queue(cmd, arg);
+	if (!*name)
+		return -1;
+	if (!*val) {
+		fail(EXIT_USAGE, EINVAL, "%s: missing --%s", cmd, opt);
+		return -1;
+	}
+	return 0;
+}

@@ -41,34 +41,10 @@ int settle_one(const char *cmd, const char *name, const char *handle, int vis)
 
 int delete_message_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "queue", required_argument, NULL, 'q' },
-		{ "queue-url", required_argument, NULL, 'q' },
-		{ "receipt-handle", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cmd = argv[0], *arg = NULL, *handle = NULL, *name;
-	int c;
+	const char *name, *handle;
+	int err = queue_and(argc, argv, "receipt-handle", &name, &handle);
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		switch (c) {
-		case 'q':
-			arg = optarg;
-			break;
-		case 'r':
-			handle = optarg;
-			break;
-		case 'h':
-			return 0;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (!positional(cmd, argc, argv, "", NULL))
-		return EXIT_USAGE;
-	name = parse_queue(cmd, arg);
-	if (!name)
-		return EXIT_USAGE;
-	return settle_one(cmd, name, handle, -1);
+	if (err)
+		return err < 0 ? EXIT_USAGE : 0;
+	return settle_one(argv[0], name, handle, -1);
 }

@@ -73,6 +73,12 @@ const char *parse_queue(const char *cmd, const char *s);
 const char *positional(const char *cmd, int argc, char **argv,
 		       const char *have, const char *what);
 
+/* queue_and - the arguments of a verb that takes --queue NAME and one
+ * more required --@opt VALUE: 0 with both set, 1 after --help, -1 after
+ * printing a usage error. */
+int queue_and(int argc, char **argv, const char *opt, const char **name,
+	      const char **val);
+
 /* queue_url - "kmq:///NAME" into @buf. */
 const char *queue_url(char *buf, size_t len, const char *name);
 

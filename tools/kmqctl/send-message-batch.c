@@ -10,41 +10,16 @@
 
 int send_message_batch_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "queue", required_argument, NULL, 'q' },
-		{ "queue-url", required_argument, NULL, 'q' },
-		{ "entries", required_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cmd = argv[0], *arg = NULL, *entries = NULL, *name;
+	const char *cmd = argv[0], *entries, *name;
 	struct send_entry e[KMQ_SQS_BATCH_MAX];
 	struct kmq_out m[KMQ_SQS_BATCH_MAX];
 	struct json_object *root = NULL, *out, *ok, *bad;
 	struct kmq *q;
-	int c, i, n, err, ret = EXIT_USAGE;
+	int i, n, err, ret = EXIT_USAGE;
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		switch (c) {
-		case 'q':
-			arg = optarg;
-			break;
-		case 'e':
-			entries = optarg;
-			break;
-		case 'h':
-			return 0;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (!positional(cmd, argc, argv, "", NULL))
-		return EXIT_USAGE;
-	name = parse_queue(cmd, arg);
-	if (!name)
-		return EXIT_USAGE;
-	if (!entries)
-		return fail(EXIT_USAGE, EINVAL, "%s: missing --entries JSON", cmd);
+	err = queue_and(argc, argv, "entries", &name, &entries);
+	if (err)
+		return err < 0 ? EXIT_USAGE : 0;
 	n = parse_send_entries(cmd, entries, e, &root);
 	if (n < 0)
 		return EXIT_USAGE;

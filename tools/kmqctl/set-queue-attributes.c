@@ -19,39 +19,14 @@ int policy_error(const char *cmd, const char *name, const struct kmq_policy *p,
 
 int set_queue_attributes_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "queue", required_argument, NULL, 'q' },
-		{ "queue-url", required_argument, NULL, 'q' },
-		{ "attributes", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cmd = argv[0], *arg = NULL, *attrs = NULL, *name;
+	const char *cmd = argv[0], *attrs, *name;
 	struct kmq_policy p;
 	struct qattrs a;
-	int c, err;
+	int err;
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		switch (c) {
-		case 'q':
-			arg = optarg;
-			break;
-		case 'a':
-			attrs = optarg;
-			break;
-		case 'h':
-			return 0;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (!positional(cmd, argc, argv, "", NULL))
-		return EXIT_USAGE;
-	name = parse_queue(cmd, arg);
-	if (!name)
-		return EXIT_USAGE;
-	if (!attrs)
-		return fail(EXIT_USAGE, EINVAL, "%s: missing --attributes", cmd);
+	err = queue_and(argc, argv, "attributes", &name, &attrs);
+	if (err)
+		return err < 0 ? EXIT_USAGE : 0;
 	if (parse_qattrs(cmd, attrs, &a))
 		return EXIT_USAGE;
 	err = kmq_get_policy(name, &p);
