@@ -139,6 +139,10 @@ int create_queue_main(int argc, char **argv)
 		attr.flags &= ~KMQ_CREATE_EXCL;
 		err = kmq_create(name, &attr);
 	}
+	if (err == -EEXIST)
+		return fail(EXIT_FAIL, err,
+			    "%s: %s exists with another capacity, message size or type (QueueAlreadyExists)",
+			    cmd, name);
 	if (err)
 		return fail(EXIT_FAIL, err, "%s: %s", cmd, name);
 	if (qa.has_vis || qa.has_ret || qa.has_delay || qa.has_wait ||
