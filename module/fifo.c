@@ -11,6 +11,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <asm/unaligned.h>
 #include <crypto/sha2.h>
 #include <linux/hashtable.h>
 #include <linux/jhash.h>
@@ -89,7 +90,7 @@ static int kmq_fifo_alloc(struct kmq_sqs *st)
 	f->max_dedup = clamp(st->q->layout.capacity * KMQ_DEDUP_PER_SLOT,
 			     KMQ_DEDUP_MIN, KMQ_DEDUP_MAX);
 	atomic_set(&f->nready, 0);
-	st->fifo = f;
+	smp_store_release(&st->fifo, f);	/* poll() reads it unlocked */
 	return 0;
 }
 
@@ -280,13 +281,26 @@ static void kmq_dedup_expire(struct kmq_fifo *f, u64 now)
 	}
 }
 
-static struct kmq_dedup *kmq_dedup_find(struct kmq_fifo *f, const u8 *key)
+/* The live entry of @key. The list is in insertion order, which is expiry
+ * order only while dedup_window_ms stays the same: an entry past its time
+ * behind a younger one goes here. */
+static struct kmq_dedup *kmq_dedup_find(struct kmq_fifo *f, const u8 *key,
+					u64 now)
 {
 	struct kmq_dedup *e;
 
-	hash_for_each_possible(f->dedup, e, hnode, *(const u32 *)key)
-		if (!memcmp(e->key, key, SHA256_DIGEST_SIZE))
+	hash_for_each_possible(f->dedup, e, hnode,
+			       get_unaligned((const u32 *)key)) {
+		if (memcmp(e->key, key, SHA256_DIGEST_SIZE))
+			continue;
+		if (e->expires > now)
 			return e;
+		hash_del(&e->hnode);
+		list_del(&e->lru);
+		kfree(e);
+		f->ndedup--;
+		return NULL;
+	}
 	return NULL;
 }
 
@@ -352,7 +366,7 @@ int kmq_fifo_send_one(struct kmq_client *c, struct kmq_sqsmsg *m,
 	f = st->fifo;
 	now = ktime_get_ns();
 	kmq_dedup_expire(f, now);
-	dup = kmq_dedup_find(f, key);
+	dup = kmq_dedup_find(f, key, now);
 	if (dup) {
 		m->id = dup->id;
 		m->seq = dup->seq;
@@ -393,7 +407,8 @@ int kmq_fifo_send_one(struct kmq_client *c, struct kmq_sqsmsg *m,
 	e->id = id;
 	e->seq = ls->seq;
 	e->expires = now + (u64)READ_ONCE(dedup_window_ms) * NSEC_PER_MSEC;
-	hash_add(f->dedup, &e->hnode, *(const u32 *)key);
+	hash_add(f->dedup, &e->hnode, get_unaligned((const u32 *)key));
+	/* Insertion order is eviction order past the bound. */
 	list_add_tail(&e->lru, &f->dedup_lru);
 	f->ndedup++;
 	kmq_dedup_expire(f, now);	/* past the bound: the oldest goes */
@@ -410,11 +425,17 @@ out_unlock:
 
 /* ---- receive --------------------------------------------------------------- */
 
+bool kmq_fifo_ready(struct kmq_queue *q)
+{
+	struct kmq_sqs *st = READ_ONCE(q->sqs.st);
+	struct kmq_fifo *f = st ? READ_ONCE(st->fifo) : NULL;
+
+	return f && atomic_read(&f->nready) > 0;
+}
+
 static int kmq_fifo_try_ready(struct kmq_queue *q, void *arg)
 {
-	struct kmq_fifo *f = READ_ONCE(q->sqs.st->fifo);
-
-	return f && atomic_read(&f->nready) > 0 ? 0 : -EAGAIN;
+	return kmq_fifo_ready(q) ? 0 : -EAGAIN;
 }
 
 /*

@@ -33,6 +33,10 @@ int kmq_fifo_send_one(struct kmq_client *c, struct kmq_sqsmsg *m,
 int kmq_fifo_recv(struct kmq_client *c, struct kmq_sqsmsg *msgs, u32 count,
 		  u32 vis, bool block, ktime_t deadline, u32 *done);
 
+/* kmq_fifo_ready - does FIFO queue @q have a group ready to receive? A
+ * hint for poll(), lockless. */
+bool kmq_fifo_ready(struct kmq_queue *q);
+
 /* Plain KMQ_IOC_RECV on a FIFO queue: receive and delete. */
 long kmq_fifo_plain_recv(struct kmq_client *c, bool nonblock,
 			 struct kmq_io __user *uarg);

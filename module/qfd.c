@@ -447,7 +447,11 @@ static __poll_t kmq_qfd_poll(struct file *file, poll_table *wait)
 	__poll_t mask = 0;
 
 	poll_wait(file, &q->wq, wait);
-	if (want & (EPOLLIN | EPOLLRDNORM)) {
+	if (q->sqs.fifo && want & (EPOLLIN | EPOLLRDNORM)) {
+		/* Kernel-held groups: their changes always wake. */
+		if (kmq_fifo_ready(q))
+			mask |= EPOLLIN | EPOLLRDNORM;
+	} else if (want & (EPOLLIN | EPOLLRDNORM)) {
 		if (!kmq_queue_ring_ready(&v->ready)) {
 			kmq_arm_wake(&v->hdr->rd_wait);
 			if (kmq_queue_ring_ready(&v->ready))

@@ -114,7 +114,8 @@ struct kmq_sqs *kmq_sqs_state(struct kmq_queue *q)
 	st->timer.function = kmq_sqs_timer_fn;
 	INIT_WORK(&st->work, kmq_sqs_work_fn);
 	kmq_fifo_state_init(st);
-	q->sqs.st = st;
+	/* Published whole: poll() and crash repair read it unlocked. */
+	smp_store_release(&q->sqs.st, st);
 	return st;
 }
 
@@ -252,6 +253,21 @@ static int kmq_sqs_copy_to(struct kmq_queue *dst, struct kmq_slot *s, u32 len,
 	WRITE_ONCE(d->reserved, 0);
 	kmq_store(&d->owner, 0);
 	err = kmq_queue_put_slot(dst, &dv->ready, didx, KMQ_SLOT_READY);
+	if (err == -EBUSY && mutex_trylock(&dst->sqs.lock)) {
+		struct kmq_sqs_ctx dctx = { };
+
+		/* A stalled popper holds the tail cell: the push waits in
+		 * @dst's deadline tree. Only a trylock: the caller may hold
+		 * its own queue's lock, and @dst may redrive to it. */
+		if (kmq_sqs_state(dst)) {
+			kmq_sqs_push(dst, didx, true, &dctx);
+			err = 0;
+		}
+		mutex_unlock(&dst->sqs.lock);
+		kmq_sqs_ctx_end(dst, &dctx);
+		if (!err)
+			return 0;
+	}
 	if (err) {
 		if (kmq_queue_put_slot(dst, &dv->free, didx, KMQ_SLOT_FREE))
 			atomic64_inc(&dst->corrupt);	/* lost: damaged */
@@ -444,6 +460,14 @@ void kmq_sqs_queue_uninit(struct kmq_queue *q)
 	q->sqs.st = NULL;
 out:
 	mutex_destroy(&q->sqs.lock);
+}
+
+bool kmq_sqs_kernel_held(struct kmq_queue *q, u32 idx)
+{
+	struct kmq_sqs *st = READ_ONCE(q->sqs.st);
+
+	return st && idx < q->layout.capacity &&
+	       READ_ONCE(st->slots[idx].state) != KMQ_LS_NONE;
 }
 
 void kmq_sqs_info(struct kmq_queue *q, struct kmq_info *info)

@@ -43,6 +43,10 @@ void kmq_sqs_queue_init(struct kmq_queue *q, bool fifo);
 /* kmq_sqs_queue_uninit - stop @q's timer and work and free its SQS state.
  * Called by the last reference, so nothing else can use @q. Sleeps. */
 void kmq_sqs_queue_uninit(struct kmq_queue *q);
+/* kmq_sqs_kernel_held - does the kernel hold slot @idx of @q (leased,
+ * delayed, queued, or a push pending)? Lockless: for crash repair, which
+ * must never give back such a slot whatever its header says. */
+bool kmq_sqs_kernel_held(struct kmq_queue *q, u32 idx);
 /* kmq_sqs_info - fill the SQS counters of @info. Lockless. */
 void kmq_sqs_info(struct kmq_queue *q, struct kmq_info *info);
 
@@ -61,9 +65,12 @@ long kmq_sqs_delete(struct kmq_client *c, struct kmq_receipts __user *uarg);
 long kmq_sqs_chvis(struct kmq_client *c, struct kmq_receipts __user *uarg);
 
 /*
- * Netlink events: called once per event, with no lock held, in process
- * context. Placeholders until the generic netlink family lands; the lead
- * wires them to it.
+ * Netlink events, in process context (they may sleep and allocate with
+ * GFP_KERNEL). Empty until the generic netlink family lands; the lead wires
+ * them to it. kmq_sqs_note_dlq_move() runs under the source queue's
+ * sqs.lock (once per message moved), so it must not take that lock or call
+ * back into sqs.c; kmq_sqs_note_leases_expired() runs with no lock held,
+ * once per pass of the deadline work that expired leases.
  */
 void kmq_sqs_note_dlq_move(struct kmq_queue *q, const char *dlq, u64 id);
 void kmq_sqs_note_leases_expired(struct kmq_queue *q, u64 count);
