@@ -1,6 +1,8 @@
 /* sqs_test: the SQS semantics of kmq.ko (policy, leases, visibility, dead letters, delay, retention, purge, move, attributes, FIFO groups and deduplication) with good and hostile input. */
 #include "vmtest.h"
 
+#include <poll.h>
+
 #define PARAMS "/sys/module/kmq/parameters/"
 
 static int ctl = -1;
@@ -1087,19 +1089,24 @@ START_TEST(fifo_dedup_window_and_content)
 	struct kmq_policy p;
 	int q = mkq("dedup.fifo", nm);
 
+	/* An entry of the 5 minute window first: a shorter window set after
+	 * it must still let younger entries expire. */
+	ck_assert_err(fsend(q, "e", "early", "early", &m1), 0);
 	param_set("dedup_window_ms", 1000);
 	ck_assert_err(fsend(q, "g", "same", "first", &m1), 0);
 	ck_assert_err(fsend(q, "g", "same", "second", &m2), 0);
 	ck_assert_uint_eq(m2.flags & KMQ_SQSMSG_DUPLICATE, KMQ_SQSMSG_DUPLICATE);
 	ck_assert_uint_eq(m2.id, m1.id);
 	ck_assert_uint_eq(m2.seq, m1.seq);
-	ck_assert_uint_eq(qinfo(q).queued, 1);
+	ck_assert_uint_eq(qinfo(q).queued, 2);
 	ck_assert_uint_eq(qinfo(q).deduplicated, 1);
 	vt_sleep_ms(1300);
 	ck_assert_err(fsend(q, "g", "same", "third", &m2), 0);
 	ck_assert_uint_eq(m2.flags & KMQ_SQSMSG_DUPLICATE, 0);
 	ck_assert_uint_gt(m2.seq, m1.seq);
-	ck_assert_uint_eq(qinfo(q).queued, 2);
+	ck_assert_uint_eq(qinfo(q).queued, 3);
+	ck_assert_err(fsend(q, "e", "early", "again", &m2), 0);
+	ck_assert_uint_eq(m2.flags & KMQ_SQSMSG_DUPLICATE, KMQ_SQSMSG_DUPLICATE);
 
 	/* Content-based: the body's SHA-256. */
 	ck_assert_err(get_policy(nm, &p), 0);
@@ -1111,7 +1118,216 @@ START_TEST(fifo_dedup_window_and_content)
 	ck_assert_uint_eq(m2.id, m1.id);
 	ck_assert_err(fsend(q, "h", NULL, "body2", &m2), 0);
 	ck_assert_uint_eq(m2.flags & KMQ_SQSMSG_DUPLICATE, 0);
-	ck_assert_uint_eq(qinfo(q).deduplicated, 2);
+	ck_assert_uint_eq(qinfo(q).deduplicated, 3);
+	close(q);
+}
+END_TEST
+
+
+/* ---- waiting, rights, a full dead-letter queue ---------------------------- */
+
+START_TEST(long_poll_woken_and_timeouts)
+{
+	char nm[KMQ_NAME_LEN], fn[KMQ_NAME_LEN];
+	struct kmq_sqsmsg m;
+	struct rmsg r;
+	struct pollfd pfd;
+	double t0;
+	pid_t pid;
+	int q = mkq("poll", nm), f = mkq("poll.fifo", fn);
+
+	/* Nothing comes: -ETIMEDOUT after the limit, -EAGAIN at once. */
+	t0 = vt_now();
+	ck_assert_err(srecv(q, &r, 1, 30, 200000000LL, NULL), -ETIMEDOUT);
+	ck_assert_msg(vt_now() - t0 > 0.15, "timed out after %.3f s",
+		      vt_now() - t0);
+	ck_assert_err(srecv(f, &r, 1, 30, 200000000LL, NULL), -ETIMEDOUT);
+	ck_assert_err(srecv(q, &r, 1, 30, 0, NULL), -EAGAIN);
+
+	/* A send from another process wakes a long poll, standard and FIFO. */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int cq = (int)vt_open(ctl, nm, KMQ_OPEN_SEND);
+		int cf = (int)vt_open(ctl, fn, KMQ_OPEN_SEND);
+		struct kmq_sqsmsg cm;
+
+		vt_sleep_ms(300);
+		if (cq < 0 || cf < 0 || ssend(cq, "wake", NULL, 0, NULL))
+			_exit(1);
+		vt_sleep_ms(300);
+		_exit(fsend(cf, "g", "w", "fwake", &cm) ? 2 : 0);
+	}
+	t0 = vt_now();
+	srecv1(q, &r, 30, 5000000000LL);
+	ck_assert_str_eq(r.body, "wake");
+	ck_assert_msg(vt_now() - t0 < 4.0, "woken after %.3f s", vt_now() - t0);
+	pfd.fd = f;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	ck_assert_int_eq(poll(&pfd, 1, 5000), 1);	/* FIFO: EPOLLIN */
+	srecv1(f, &r, 30, 0);
+	ck_assert_str_eq(r.body, "fwake");
+	ck_assert_str_eq(r.m.group, "g");
+	ck_assert_int_eq(vt_wait(pid), 0);
+	/* A group in flight is not ready for poll(). */
+	ck_assert_err(fsend(f, "g", "w2", "x", &m), 0);
+	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+	ck_assert_err(sdelete(f, r.m.receipt), 0);
+	ck_assert_int_eq(poll(&pfd, 1, 0), 1);
+	close(q);
+	close(f);
+}
+END_TEST
+
+START_TEST(rights_of_policy_purge_move)
+{
+	char nm[KMQ_NAME_LEN], on[KMQ_NAME_LEN];
+	pid_t pid;
+	int q = mkq("rights", nm), o;
+
+	vt_qname(on, "rights-open");
+	o = (int)ck_assert_ok(vt_create(ctl, on, 4, 64, 0666, 0,
+					KMQ_OPEN_SEND | KMQ_OPEN_RECV));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct kmq_policy p;
+		struct kmq_name n;
+		struct kmq_move mv;
+
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		if (get_policy(nm, &p))			/* reading is fine */
+			_exit(11);
+		if (set_policy(&p) != -EPERM)
+			_exit(12);
+		memset(&n, 0, sizeof(n));
+		vt_setname(n.name, on);			/* not the owner */
+		if (vt_ioctl(ctl, KMQ_IOC_SQS_PURGE, &n) != -EPERM)
+			_exit(13);
+		memset(&mv, 0, sizeof(mv));
+		vt_setname(mv.src, nm);			/* 0600: no read */
+		vt_setname(mv.dst, on);
+		mv.count = 1;
+		if (vt_ioctl(ctl, KMQ_IOC_SQS_MOVE, &mv) != -EACCES)
+			_exit(14);
+		vt_setname(mv.src, on);			/* 0600: no write */
+		vt_setname(mv.dst, nm);
+		if (vt_ioctl(ctl, KMQ_IOC_SQS_MOVE, &mv) != -EACCES)
+			_exit(15);
+		_exit(0);
+	}
+	ck_assert_int_eq(vt_wait(pid), 0);
+	close(q);
+	close(o);
+}
+END_TEST
+
+START_TEST(dead_letter_queue_full)
+{
+	char nm[KMQ_NAME_LEN], dn[KMQ_NAME_LEN];
+	struct rmsg r;
+	int q = mkq("dlf", nm), dq;
+
+	vt_qname(dn, "dlf-dlq");
+	dq = (int)ck_assert_ok(vt_create(ctl, dn, 1, 64, 0600, 0,
+					 KMQ_OPEN_SEND | KMQ_OPEN_RECV));
+	redrive(nm, dn, 1);
+	ssend_ok(dq, "occupant");
+	ssend_ok(q, "no-room");
+	srecv1(q, &r, 30, 0);
+	ck_assert_err(schvis(q, r.m.receipt, 0), 0);
+	ck_assert_uint_eq(qinfo(q).dlq_failed, 1);
+	srecv1(q, &r, 30, 0);			/* visible again */
+	ck_assert_str_eq(r.body, "no-room");
+	/* Room now: the next expiry moves it. */
+	{
+		struct rmsg o;
+
+		srecv1(dq, &o, 30, 0);
+		ck_assert_err(sdelete(dq, o.m.receipt), 0);
+	}
+	ck_assert_err(schvis(q, r.m.receipt, 0), 0);
+	ck_assert_uint_eq(qinfo(q).dead_lettered, 1);
+	srecv1(dq, &r, 30, 0);
+	ck_assert_str_eq(r.body, "no-room");
+	ck_assert_uint_eq(r.m.attr_len, 0);
+	close(q);
+	close(dq);
+}
+END_TEST
+
+
+/* A mapped sender in its own process, as libkmq's fast path sends: claim,
+ * write, READY, push; then the process exits (its client is repaired). */
+static void mapped_send_child(const char *nm, const char *body, __u64 id)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct kmq_info info;
+		struct kmq_view v;
+		struct kmq_slot *s;
+		__u32 idx;
+		int c = vt_ctl(), fd;
+
+		fd = (int)vt_open(c, nm, KMQ_OPEN_SEND | KMQ_OPEN_RECV |
+				  KMQ_OPEN_MAP);
+		if (fd < 0)
+			_exit(1);
+		vt_map(fd, &info, &v);
+		if (kmq_take(&v, &v.free, info.client_id, KMQ_SLOT_CLAIMED,
+			     &idx, NULL))
+			_exit(2);
+		s = kmq_slot_at(&v, idx);
+		memcpy(kmq_slot_data(s), body, strlen(body));
+		s->len = (__u32)strlen(body);
+		s->attr_len = 0;
+		s->id = id;
+		s->sent_ns = vt_realtime_ns();
+		if (kmq_put(&v, &v.ready, idx, KMQ_SLOT_READY, NULL))
+			_exit(3);
+		if (kmq_need_wake(&v.hdr->rd_wait))
+			vt_ioctl_ul(fd, KMQ_IOC_WAKE, KMQ_WAKE_READERS);
+		_exit(0);
+	}
+	ck_assert_int_eq(vt_wait(pid), 0);
+}
+
+START_TEST(mapped_senders_and_leases)
+{
+	char nm[KMQ_NAME_LEN];
+	struct kmq_sqsmsg s;
+	struct rmsg a, b;
+	int q = mkq("mapped", nm);
+
+	mapped_send_child(nm, "with attributes", 0x1c1322f723dULL);
+	srecv1(q, &a, 5, 0);
+	ck_assert_str_eq(a.body, "with attributes");
+	ck_assert_err(srecv(q, &b, 1, 5, 0, NULL), -EAGAIN);
+	ck_assert_err(schvis(q, a.m.receipt, 0), 0);
+	srecv1(q, &b, 5, 0);
+	ck_assert_uint_eq(b.m.receive_count, 2);
+	ck_assert_err(sdelete(q, a.m.receipt), -ENOENT);
+	ck_assert_err(sdelete(q, b.m.receipt), 0);
+	ck_assert_err(sdelete(q, b.m.receipt), -ENOENT);
+	mapped_send_child(nm, "lease", 0x2000000000001ULL);
+	srecv1(q, &a, 1, 0);
+	srecv1(q, &a, 5, 5000000000LL);
+	ck_assert_str_eq(a.body, "lease");
+	ck_assert_uint_eq(a.m.receive_count, 2);
+	memset(&s, 0, sizeof(s));
+	s.flags = KMQ_SQSMSG_DELAY;
+	s.delay_s = 1;
+	ck_assert_err(ssend(q, "later", NULL, 0, &s), 0);
+	ck_assert_uint_eq(qinfo(q).delayed, 1);
+	ck_assert_uint_eq(qinfo(q).leased, 1);
+	ck_assert_err(srecv(q, &b, 1, 5, 0, NULL), -EAGAIN);
+	srecv1(q, &b, 5, 3000000000LL);
+	ck_assert_str_eq(b.body, "later");
 	close(q);
 }
 END_TEST
@@ -1195,6 +1411,10 @@ static Suite *sqs_suite(void)
 	tcase_add_test(tc, fifo_rules);
 	tcase_add_test(tc, fifo_order_and_blocked_groups);
 	tcase_add_test(tc, fifo_dedup_window_and_content);
+	tcase_add_test(tc, long_poll_woken_and_timeouts);
+	tcase_add_test(tc, rights_of_policy_purge_move);
+	tcase_add_test(tc, dead_letter_queue_full);
+	tcase_add_test(tc, mapped_senders_and_leases);
 	tcase_add_test(tc, leave_pending_state_for_rmmod);
 	suite_add_tcase(s, tc);
 	return s;
