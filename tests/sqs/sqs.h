@@ -34,11 +34,12 @@ static inline const char *st_name(char *buf, size_t len, const char *what)
  * inside the VM (KMQ_VM=1) a missing kmq.ko is a failure. */
 static inline void st_require(void)
 {
+	struct kmq_qattr a = { .capacity = 1, .max_msg_size = 64 };
 	struct kmq_policy p;
 	const char *vm = getenv("KMQ_VM");
 	int err;
 
-	err = kmq_create("sqs-probe", NULL);
+	err = kmq_create("sqs-probe", &a);
 	if (!err || err == -EEXIST) {
 		err = kmq_get_policy("sqs-probe", &p);
 		kmq_delete("sqs-probe");
