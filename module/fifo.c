@@ -354,15 +354,37 @@ int kmq_fifo_send_one(struct kmq_client *c, struct kmq_sqsmsg *m,
 	err = kmq_dedup_key(q, m, key);
 	if (err)
 		return err;
+	/* A duplicate is answered even when the queue is full. */
+	mutex_lock(&q->sqs.lock);
+	st = q->sqs.st;
+	f = st ? st->fifo : NULL;
+	dup = f ? kmq_dedup_find(f, key, ktime_get_ns()) : NULL;
+	if (dup) {
+		m->id = dup->id;
+		m->seq = dup->seq;
+		m->flags |= KMQ_SQSMSG_DUPLICATE;
+		atomic64_inc(&q->sqs.deduplicated);
+	}
+	mutex_unlock(&q->sqs.lock);
+	if (dup)
+		return 0;
 	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
 	if (!e)
 		return -ENOMEM;
+	/* Written before the lock: no lock is held across a user copy (a
+	 * faulting or userfaultfd-stalled sender must not stall the queue). */
+	err = kmq_queue_take(q, &q->view.free, c->id, KMQ_SLOT_CLAIMED, &idx);
+	if (err)
+		goto out_free;
+	id = kmq_client_next_id(c);
+	err = kmq_sqs_fill(q, idx, m, abuf, id);
 
 	mutex_lock(&q->sqs.lock);
 	st = kmq_sqs_state(q);
-	err = -ENOMEM;
-	if (!st || kmq_fifo_alloc(st))
-		goto out_unlock;
+	if (!err && (!st || kmq_fifo_alloc(st)))
+		err = -ENOMEM;
+	if (err)
+		goto out_give_back;
 	f = st->fifo;
 	now = ktime_get_ns();
 	kmq_dedup_expire(f, now);
@@ -372,23 +394,12 @@ int kmq_fifo_send_one(struct kmq_client *c, struct kmq_sqsmsg *m,
 		m->seq = dup->seq;
 		m->flags |= KMQ_SQSMSG_DUPLICATE;
 		atomic64_inc(&q->sqs.deduplicated);
-		err = 0;
-		goto out_unlock;
+		goto out_give_back;	/* raced with its twin; err is 0 */
 	}
 	g = kmq_fifo_group_get(f, m->group);
-	if (!g)
-		goto out_unlock;
-	err = kmq_queue_take(q, &q->view.free, c->id, KMQ_SLOT_CLAIMED, &idx);
-	if (err) {
-		kmq_fifo_settle(f, g, NULL);
-		goto out_unlock;
-	}
-	id = kmq_client_next_id(c);
-	err = kmq_sqs_fill(q, idx, m, abuf, id);
-	if (err) {
-		kmq_sqs_push(q, idx, false, &ctx);
-		kmq_fifo_settle(f, g, NULL);
-		goto out_unlock;
+	if (!g) {
+		err = -ENOMEM;
+		goto out_give_back;
 	}
 	ls = &st->slots[idx];
 	ls->seq = ++f->seq;
@@ -415,10 +426,18 @@ int kmq_fifo_send_one(struct kmq_client *c, struct kmq_sqsmsg *m,
 	e = NULL;
 	m->id = id;
 	m->seq = ls->seq;
-	err = 0;
-out_unlock:
 	mutex_unlock(&q->sqs.lock);
 	kmq_sqs_ctx_end(q, &ctx);
+	return 0;
+
+out_give_back:
+	if (st)
+		kmq_sqs_push(q, idx, false, &ctx);
+	mutex_unlock(&q->sqs.lock);
+	kmq_sqs_ctx_end(q, &ctx);
+	if (!st && kmq_queue_put_slot(q, &q->view.free, idx, KMQ_SLOT_FREE))
+		atomic64_inc(&q->corrupt);	/* no memory to retry it */
+out_free:
 	kfree(e);
 	return err;
 }
@@ -533,12 +552,16 @@ int kmq_fifo_recv(struct kmq_client *c, struct kmq_sqsmsg *msgs, u32 count,
 long kmq_fifo_plain_recv(struct kmq_client *c, bool nonblock,
 			 struct kmq_io __user *uarg)
 {
+	struct kmq_iomsg __user *umsgs;
 	struct kmq_queue *q = c->q;
+	u32 idxs[KMQ_BATCH_MAX], lens[KMQ_BATCH_MAX], alens[KMQ_BATCH_MAX];
+	u64 gens[KMQ_BATCH_MAX];
+	struct kmq_sqs_ctx ctx = { };
 	struct kmq_iomsg *msgs;
 	ktime_t deadline = KTIME_MAX;
 	struct kmq_io io;
+	u32 n = 0, i, done = 0;
 	bool block;
-	u32 i = 0, j;
 	long err;
 
 	if (!(c->flags & KMQ_OPEN_RECV))
@@ -549,16 +572,16 @@ long kmq_fifo_plain_recv(struct kmq_client *c, bool nonblock,
 	    io.flags & ~KMQ_IO_NONBLOCK || io.reserved0 || io.reserved[0] ||
 	    io.reserved[1])
 		return -EINVAL;
+	umsgs = u64_to_user_ptr(io.msgs);
 	msgs = kmalloc_array(io.count, sizeof(*msgs), GFP_KERNEL);
 	if (!msgs)
 		return -ENOMEM;
 	err = -EFAULT;
-	if (copy_from_user(msgs, u64_to_user_ptr(io.msgs),
-			   io.count * sizeof(*msgs)))
+	if (copy_from_user(msgs, umsgs, io.count * sizeof(*msgs)))
 		goto out_free;
 	err = -EINVAL;
-	for (j = 0; j < io.count; j++)
-		if (msgs[j].flags || msgs[j].reserved[0] || msgs[j].reserved[1])
+	for (i = 0; i < io.count; i++)
+		if (msgs[i].flags || msgs[i].reserved[0] || msgs[i].reserved[1])
 			goto out_free;
 	block = !nonblock && !(io.flags & KMQ_IO_NONBLOCK) && io.timeout_ns;
 	if (block && io.timeout_ns > 0)
@@ -570,8 +593,12 @@ long kmq_fifo_plain_recv(struct kmq_client *c, bool nonblock,
 	if (err)
 		goto out_free;
 
-	for (;;) {
-		struct kmq_sqs_ctx ctx = { };
+	/*
+	 * Lease what fits from one ready group (so the group is blocked as
+	 * for SQS_RECV), copy it out with no lock held, then delete what
+	 * was copied and make visible again what was not.
+	 */
+	while (!n) {
 		struct kmq_fifo_group *g;
 		struct kmq_fifo *f;
 
@@ -583,57 +610,76 @@ long kmq_fifo_plain_recv(struct kmq_client *c, bool nonblock,
 		g = f ? list_first_entry_or_null(&f->ready,
 						 struct kmq_fifo_group, ready) :
 			NULL;
-		while (g && i < io.count) {
-			struct kmq_iomsg *m = &msgs[i];
-			u32 len, alen, idx;
-			struct kmq_slot *s;
+		while (g && n < io.count) {
+			struct kmq_sqsmsg m;
+			u32 idx = kmq_fifo_next(q, g, &lens[n], &alens[n],
+						&ctx);
 
-			idx = kmq_fifo_next(q, g, &len, &alen, &ctx);
 			if (idx == KMQ_SQS_NONE)
 				break;
-			if (len > m->len) {
+			if (lens[n] > msgs[n].len) {
 				/* Stays first in its group. */
-				if (!i) {
-					m->len = len;
+				if (!n) {
+					msgs[0].len = lens[0];
 					err = -EMSGSIZE;
 				}
 				break;
 			}
-			s = kmq_slot_at(&q->view, idx);
-			if (copy_to_user(u64_to_user_ptr(m->buf),
-					 (u8 *)kmq_slot_data(s) + alen, len)) {
-				err = -EFAULT;
-				break;
-			}
 			kmq_fifo_unlink_head(q, g);
-			m->len = len;
-			m->id = kmq_load(&s->id);
-			m->sent_ns = kmq_load(&s->sent_ns);
-			m->sender_pid = kmq_load(&s->sender_pid);
-			m->sender_uid = kmq_load(&s->sender_uid);
-			q->sqs.st->slots[idx].group = NULL;
-			kmq_sqs_push(q, idx, false, &ctx);
-			i++;
+			g->inflight++;
+			kmq_sqs_lease(q, idx, KMQ_VISIBILITY_DEFAULT, &m);
+			gens[n] = m.receipt;
+			idxs[n++] = idx;
 		}
 		if (g)
 			kmq_fifo_settle(f, g, &ctx);
 		mutex_unlock(&q->sqs.lock);
-		kmq_sqs_ctx_end(q, &ctx);
-		if (i || err || !block)
+		if (err || !block)
 			break;
 	}
-	if (!i && !err)
-		err = -EAGAIN;
-	if (i)
+
+	for (i = 0; i < n; i++) {
+		struct kmq_iomsg *m = &msgs[i];
+		struct kmq_slot *s = kmq_slot_at(&q->view, idxs[i]);
+
+		m->len = lens[i];
+		m->id = kmq_load(&s->id);
+		m->sent_ns = kmq_load(&s->sent_ns);
+		m->sender_pid = kmq_load(&s->sender_pid);
+		m->sender_uid = kmq_load(&s->sender_uid);
+		if (done == i &&
+		    !copy_to_user(u64_to_user_ptr(m->buf),
+				  (u8 *)kmq_slot_data(s) + alens[i], lens[i]) &&
+		    !copy_to_user(&umsgs[i], m, sizeof(*m)))
+			done++;
+	}
+	mutex_lock(&q->sqs.lock);
+	for (i = 0; i < n; i++) {
+		struct kmq_sqs_slot *ls = &q->sqs.st->slots[idxs[i]];
+
+		/* Ours unless a guessed receipt settled it meanwhile. */
+		if (ls->state != KMQ_LS_LEASED ||
+		    ls->gen != gens[i] >> KMQ_RECEIPT_SHIFT)
+			continue;
+		if (i >= done) {
+			kmq_sqs_due(q, idxs[i], false, &ctx);	/* back */
+			continue;
+		}
+		kmq_sqs_settle_delete(q, idxs[i], &ctx);
+	}
+	mutex_unlock(&q->sqs.lock);
+	kmq_sqs_ctx_end(q, &ctx);
+
+	if (done)
 		err = 0;
-	if (i && copy_to_user(u64_to_user_ptr(io.msgs), msgs,
-			      i * sizeof(*msgs)))
+	else if (n)
 		err = -EFAULT;
-	else if (!i && err == -EMSGSIZE &&
-		 put_user(msgs[0].len,
-			  &((struct kmq_iomsg __user *)u64_to_user_ptr(io.msgs))->len))
+	else if (!err)
+		err = -EAGAIN;
+	if (!done && err == -EMSGSIZE &&
+	    put_user(msgs[0].len, &umsgs[0].len))
 		err = -EFAULT;
-	if (put_user(i, &uarg->done))
+	if (put_user(done, &uarg->done))
 		err = -EFAULT;
 out_free:
 	kfree(msgs);

@@ -53,9 +53,6 @@ MODULE_PARM_DESC(retention_unit_ms, "Length of one second of retention_s, in ms 
 #define KMQ_SQS_RETRY_NS	(10 * NSEC_PER_MSEC)
 /* Corrupt or expired messages one receive may drop before it stops. */
 #define KMQ_SQS_SKIPS		128
-/* Receipt handles: generation << 20 | slot. */
-#define KMQ_RECEIPT_SHIFT	20
-#define KMQ_RECEIPT_IDX		((1ULL << KMQ_RECEIPT_SHIFT) - 1)
 
 static struct workqueue_struct *kmq_sqs_wq;
 static struct delayed_work kmq_sqs_sweep_work;
@@ -69,12 +66,13 @@ static u64 kmq_sqs_retention_ns(struct kmq_queue *q)
 	       READ_ONCE(retention_unit_ms) * NSEC_PER_MSEC;
 }
 
-/* Is the message in @s older than the retention of @q at @now (realtime)? */
+/* Is the message in @s older than the retention of @q at @now (realtime)?
+ * A sent time of 0 is one a mapped sender did not write: kept. */
 bool kmq_sqs_too_old(struct kmq_queue *q, struct kmq_slot *s, u64 now)
 {
 	u64 sent = kmq_load(&s->sent_ns);
 
-	return sent < now && now - sent > kmq_sqs_retention_ns(q);
+	return sent && sent < now && now - sent > kmq_sqs_retention_ns(q);
 }
 
 static enum hrtimer_restart kmq_sqs_timer_fn(struct hrtimer *t)
@@ -348,7 +346,7 @@ static void kmq_sqs_requeue(struct kmq_queue *q, u32 idx, bool lease,
 }
 
 /* Entry @idx of the tree is due (or made visible at once by CHVIS 0). */
-static void kmq_sqs_due(struct kmq_queue *q, u32 idx, bool expiry,
+void kmq_sqs_due(struct kmq_queue *q, u32 idx, bool expiry,
 			struct kmq_sqs_ctx *ctx)
 {
 	struct kmq_sqs *st = q->sqs.st;
@@ -1031,6 +1029,20 @@ out_free:
 
 /* ---- delete and change visibility ------------------------------------- */
 
+void kmq_sqs_settle_delete(struct kmq_queue *q, u32 idx,
+			   struct kmq_sqs_ctx *ctx)
+{
+	struct kmq_sqs_slot *ls = &q->sqs.st->slots[idx];
+
+	kmq_sqs_tree_del(q->sqs.st, ls);
+	atomic64_dec(&q->sqs.leased);
+	ls->state = KMQ_LS_NONE;
+	ls->requeued = false;
+	if (q->sqs.fifo)
+		kmq_fifo_gone(q, idx, true, ctx);
+	kmq_sqs_push(q, idx, false, ctx);
+}
+
 /* The leased slot that @receipt names: -EINVAL (no such slot), -ENOENT
  * (not in flight, or an older lease). Under sqs.lock. */
 static int kmq_sqs_receipt(struct kmq_queue *q, u64 receipt, u32 *idx)
@@ -1086,13 +1098,7 @@ static long kmq_sqs_receipts(struct kmq_client *c,
 		} else if (chvis) {
 			kmq_sqs_due(q, idx, false, &ctx);	/* visible now */
 		} else {
-			kmq_sqs_tree_del(q->sqs.st, ls);
-			atomic64_dec(&q->sqs.leased);
-			ls->state = KMQ_LS_NONE;
-			ls->requeued = false;
-			if (q->sqs.fifo)
-				kmq_fifo_gone(q, idx, true, &ctx);
-			kmq_sqs_push(q, idx, false, &ctx);
+			kmq_sqs_settle_delete(q, idx, &ctx);
 		}
 	}
 	mutex_unlock(&q->sqs.lock);
@@ -1121,8 +1127,9 @@ long kmq_sqs_chvis(struct kmq_client *c, struct kmq_receipts __user *uarg)
  * Pop the head of @q's ready ring if its message was sent before @cutoff
  * (realtime ns), as kmq_ring_pop_fit() checks a length: the slot cannot
  * change while a FULL cell names it, so rereading the cell after the slot
- * makes the check exact. Returns 0 with *@idx held by the kernel, or
- * -EAGAIN (empty, or the head is young enough).
+ * makes the check exact. A sent time of 0 is kept, but by a purge
+ * (@cutoff U64_MAX: everything). Returns 0 with *@idx held by the kernel,
+ * or -EAGAIN (empty, or the head is young enough).
  */
 static int kmq_sqs_pop_old(struct kmq_queue *q, u64 cutoff, u32 *idx)
 {
@@ -1134,6 +1141,7 @@ static int kmq_sqs_pop_old(struct kmq_queue *q, u64 cutoff, u32 *idx)
 		u64 *cell = &r->cells[h & r->mask];
 		u64 c = kmq_load_acq(cell);
 		struct kmq_slot *s;
+		u64 sent;
 		u32 i;
 
 		if (!kmq_cell_is_full(c, h)) {
@@ -1148,8 +1156,9 @@ static int kmq_sqs_pop_old(struct kmq_queue *q, u64 cutoff, u32 *idx)
 		if (i >= r->cap)
 			return -EAGAIN;	/* a popper drops it */
 		s = kmq_slot_at(&q->view, i);
-		if (kmq_load(&s->sent_ns) >= cutoff)
-			return -EAGAIN;
+		sent = kmq_load(&s->sent_ns);
+		if (sent >= cutoff || (!sent && cutoff != U64_MAX))
+			return -EAGAIN;	/* young, or no sent time */
 		smp_rmb();
 		if (kmq_load_acq(cell) != c)
 			continue;

@@ -83,6 +83,9 @@ void kmq_sqs_note_leases_expired(struct kmq_queue *q, u64 count);
 #include <linux/workqueue.h>
 
 #define KMQ_SQS_NONE	U32_MAX		/* no slot */
+/* Receipt handles: generation << 20 | slot. */
+#define KMQ_RECEIPT_SHIFT	20
+#define KMQ_RECEIPT_IDX		((1ULL << KMQ_RECEIPT_SHIFT) - 1)
 
 /* Kernel-private state of a slot (struct kmq_sqs_slot.state). */
 enum {
@@ -144,6 +147,12 @@ int kmq_sqs_fill(struct kmq_queue *q, u32 idx, const struct kmq_sqsmsg *m,
 int kmq_sqs_wait(struct kmq_queue *q, bool block, ktime_t deadline, u32 *flag,
 		 int (*try)(struct kmq_queue *q, void *arg), void *arg);
 void kmq_sqs_ctx_end(struct kmq_queue *q, struct kmq_sqs_ctx *ctx);
+/* Leased @idx is due now (@expiry: by its deadline, else made visible). */
+void kmq_sqs_due(struct kmq_queue *q, u32 idx, bool expiry,
+		 struct kmq_sqs_ctx *ctx);
+/* Delete leased @idx, as KMQ_IOC_SQS_DELETE does. */
+void kmq_sqs_settle_delete(struct kmq_queue *q, u32 idx,
+			   struct kmq_sqs_ctx *ctx);
 bool kmq_sqs_too_old(struct kmq_queue *q, struct kmq_slot *s, u64 now);
 
 #endif /* _KMQ_SQS_H */

@@ -1124,6 +1124,39 @@ START_TEST(fifo_dedup_window_and_content)
 END_TEST
 
 
+
+START_TEST(fifo_plain_recv_fault_and_size)
+{
+	struct kmq_sqsmsg m;
+	struct kmq_iomsg im;
+	struct kmq_info i;
+	char buf[16] = "";
+	int q = mkq("plain.fifo", NULL);
+
+	ck_assert_err(fsend(q, "g", "1", "first", &m), 0);
+	ck_assert_err(fsend(q, "g", "2", "second", &m), 0);
+	/* Too small: -EMSGSIZE with the length, still first. */
+	ck_assert_err(vt_recv(q, buf, 3, KMQ_IO_NONBLOCK, 0, &im), -EMSGSIZE);
+	ck_assert_uint_eq(im.len, 5);
+	/* A fault: nothing lost, order kept. */
+	ck_assert_err(vt_recv(q, VT_BAD_KERNEL, sizeof(buf), KMQ_IO_NONBLOCK, 0,
+			      NULL), -EFAULT);
+	i = qinfo(q);
+	ck_assert_uint_eq(i.queued, 2);
+	ck_assert_uint_eq(i.leased, 0);
+	ck_assert_err(vt_recv(q, buf, sizeof(buf), KMQ_IO_NONBLOCK, 0, &im), 0);
+	ck_assert_str_eq(buf, "first");
+	memset(buf, 0, sizeof(buf));
+	ck_assert_err(vt_recv(q, buf, sizeof(buf), KMQ_IO_NONBLOCK, 0, &im), 0);
+	ck_assert_str_eq(buf, "second");
+	ck_assert_err(vt_recv(q, buf, sizeof(buf), KMQ_IO_NONBLOCK, 0, &im),
+		      -EAGAIN);
+	i = qinfo(q);
+	ck_assert_uint_eq(i.queued + i.leased + i.held, 0);
+	close(q);
+}
+END_TEST
+
 /* ---- waiting, rights, a full dead-letter queue ---------------------------- */
 
 START_TEST(long_poll_woken_and_timeouts)
@@ -1411,6 +1444,7 @@ static Suite *sqs_suite(void)
 	tcase_add_test(tc, fifo_rules);
 	tcase_add_test(tc, fifo_order_and_blocked_groups);
 	tcase_add_test(tc, fifo_dedup_window_and_content);
+	tcase_add_test(tc, fifo_plain_recv_fault_and_size);
 	tcase_add_test(tc, long_poll_woken_and_timeouts);
 	tcase_add_test(tc, rights_of_policy_purge_move);
 	tcase_add_test(tc, dead_letter_queue_full);

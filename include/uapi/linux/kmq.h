@@ -185,7 +185,9 @@
  * Retention: a message older than policy.retention_s (by its sent time) is
  * dropped and counted (kmq_info.expired) instead of being delivered: by the
  * kernel's sweep of the ready ring's head (once a second, queues that have
- * a name), at leased receive, at lease expiry and when a delay ends. The
+ * a name), at leased receive, at lease expiry and when a delay ends. A
+ * sent time of 0 (a mapped sender that did not write one) never expires;
+ * the sweep stops at the first message that has not expired. The
  * module parameter retention_unit_ms (default 1000, root only) is the
  * length of one second of retention_s, so that tests can shorten it.
  * KMQ_IOC_SQS_PURGE drops every visible, delayed and leased message at once
