@@ -58,7 +58,7 @@ static void consumer(const char *name, struct ledger *l, int k,
 	}
 	atomic_fetch_add(&l->received[i], 1);
 	atomic_store(&l->has[k], 1);
-	st_sleep_ms(rand_r(&seed) % 12);	/* processing: a window to die in */
+	st_sleep_ms(rand_r(&seed) % 24);	/* processing: a window to die in */
 	atomic_fetch_add(&l->begun[i], 1);
 	st = st_delete(q, m.in.receipt);
 	if (!st)
@@ -106,17 +106,34 @@ START_TEST(kill9_between_receive_and_delete)
 			if (!pids[k])
 				consumer(name, l, k, s);
 		}
-		/* Each consumer dies a random while after it has a message
-		 * (0-15 ms, its processing takes 0-11), or before it gets
-		 * one when the wait for that runs out first. */
+		/* Each consumer dies a random while (0-19 ms) after it has a
+		 * message, its processing taking 0-23 ms; or before it gets
+		 * one, when that takes over 100 ms. */
+		{
+			int64_t start = st_now(), at[PARALLEL] = { 0 };
+			int left = PARALLEL;
+
+			while (left) {
+				int64_t now = st_now();
+
+				for (k = 0; k < PARALLEL; k++) {
+					if (at[k] < 0)
+						continue;
+					if (!at[k] && (atomic_load(&l->has[k]) ||
+						       now - start > 100 * MSEC))
+						at[k] = now + (rand_r(&seed) % 20) * MSEC + 1;
+					if (at[k] && now >= at[k]) {
+						kill(pids[k], SIGKILL);
+						at[k] = -1;
+						left--;
+					}
+				}
+				st_sleep_ms(1);
+			}
+		}
 		for (k = 0; k < PARALLEL; k++) {
-			int64_t until = st_now() + 100 * MSEC;
 			int status;
 
-			while (!atomic_load(&l->has[k]) && st_now() < until)
-				st_sleep_ms(1);
-			st_sleep_ms(rand_r(&seed) % 16);
-			kill(pids[k], SIGKILL);
 			ck_assert_int_eq(waitpid(pids[k], &status, 0), pids[k]);
 			if (WIFSIGNALED(status))
 				killed++;
