@@ -1157,6 +1157,69 @@ START_TEST(fifo_plain_recv_fault_and_size)
 }
 END_TEST
 
+
+/* A popper stalled on the ready ring's tail cell: an expired lease cannot be
+ * pushed back yet; the kernel keeps retrying and never loses it. */
+START_TEST(expiry_push_waits_for_stalled_popper)
+{
+	char nm[KMQ_NAME_LEN];
+	struct kmq_info info;
+	struct kmq_view v;
+	struct rmsg r;
+	__u64 t, *cell;
+	void *map;
+	int q, mq;
+
+	vt_qname(nm, "stall");
+	q = (int)ck_assert_ok(vt_create(ctl, nm, 4, 64, 0600, 0,
+					KMQ_OPEN_SEND | KMQ_OPEN_RECV));
+	mq = (int)ck_assert_ok(vt_open(ctl, nm, KMQ_OPEN_SEND | KMQ_OPEN_RECV |
+				       KMQ_OPEN_MAP));
+	map = vt_map(mq, &info, &v);
+	ssend_ok(q, "stuck");
+	srecv1(q, &r, 1, 0);
+	/* The tail cell, as if its popper of the previous lap stalled. */
+	t = v.ready.ctl->tail;
+	cell = &v.ready.cells[t & v.ready.mask];
+	ck_assert_uint_eq(*cell, kmq_cell_empty(t));
+	*cell = kmq_cell_taken(t - v.ready.cap, info.client_id, 3);
+	vt_sleep_ms(1500);
+	ck_assert_err(srecv(q, &r, 1, 30, 0, NULL), -EAGAIN);
+	ck_assert_uint_eq(qinfo(q).lease_expired, 1);
+	ck_assert_uint_eq(qinfo(q).corrupt, 0);
+	/* The popper lets go: the retry pushes it. */
+	__atomic_store_n(cell, kmq_cell_empty(t), __ATOMIC_RELEASE);
+	srecv1(q, &r, 30, 2000000000LL);
+	ck_assert_str_eq(r.body, "stuck");
+	ck_assert_uint_eq(r.m.receive_count, 2);
+	ck_assert_err(sdelete(q, r.m.receipt), 0);
+	ck_assert_uint_eq(qinfo(q).held, 0);
+	munmap(map, info.size);
+	close(mq);
+	close(q);
+}
+END_TEST
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+START_TEST(long_poll_interrupted)
+{
+	struct sigaction sa;
+	struct rmsg r;
+	int q = mkq("intr", NULL);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+	alarm(1);
+	ck_assert_err(srecv(q, &r, 1, 30, 5000000000LL, NULL), -EINTR);
+	close(q);
+}
+END_TEST
+
 /* ---- waiting, rights, a full dead-letter queue ---------------------------- */
 
 START_TEST(long_poll_woken_and_timeouts)
@@ -1449,6 +1512,8 @@ static Suite *sqs_suite(void)
 	tcase_add_test(tc, rights_of_policy_purge_move);
 	tcase_add_test(tc, dead_letter_queue_full);
 	tcase_add_test(tc, mapped_senders_and_leases);
+	tcase_add_test(tc, expiry_push_waits_for_stalled_popper);
+	tcase_add_test(tc, long_poll_interrupted);
 	tcase_add_test(tc, leave_pending_state_for_rmmod);
 	suite_add_tcase(s, tc);
 	return s;
