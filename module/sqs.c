@@ -675,7 +675,8 @@ int kmq_sqs_fill(struct kmq_queue *q, u32 idx, const struct kmq_sqsmsg *m,
 	if (copy_from_user(data + m->attr_len, u64_to_user_ptr(m->body),
 			   m->len))
 		return -EFAULT;
-	memcpy(data, abuf, m->attr_len);
+	if (m->attr_len)
+		memcpy(data, abuf, m->attr_len);
 	WRITE_ONCE(s->len, m->len);
 	WRITE_ONCE(s->attr_len, m->attr_len);
 	WRITE_ONCE(s->id, id);
