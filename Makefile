@@ -22,6 +22,9 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 VMT_SRC  := $(wildcard tests/vm/*.c)
 VMT_BIN  := $(VMT_SRC:tests/vm/%.c=$(O)/tests/vm/%)
+# libkmq-level SQS tests (include/kmq.h only), run by the VM suite too.
+SQST_SRC := $(wildcard tests/sqs/*.c)
+SQST_BIN := $(SQST_SRC:tests/sqs/%.c=$(O)/tests/vm/%)
 HDRS     := $(wildcard include/*.h include/kmq/*.h include/uapi/linux/*.h tools/lib/kmq/*.h tests/*.h tests/vm/*.h \
                        tools/lib/kmqnl/*.h daemon/genl.h)
 
@@ -84,11 +87,21 @@ $(O)/bin/kmqctl: $(CTL_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(CTL_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a -pthread -ljson-c -lcrypto $(NL_LIBS)
 
-tests: $(UNIT_BIN) $(VMT_BIN)
+tests: $(UNIT_BIN) $(VMT_BIN) $(SQST_BIN)
 
 $(O)/tests/unit/%: tests/unit/%.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Itests $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a $(CHECK_LIBS)
+
+# kmqctl's parsers, linked as they are (the verbs and main are not).
+CTL_ARGS_OBJ := $(O)/tools/kmqctl/sqsargs.o $(O)/tools/kmqctl/args.o $(O)/tools/kmqctl/output.o
+$(O)/tests/unit/test_kmqctl_args: tests/unit/test_kmqctl_args.c $(CTL_ARGS_OBJ) $(O)/lib/libkmq.a $(HDRS) tools/kmqctl/kmqctl.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itools/kmqctl $(ALL_CFLAGS) -o $@ $< $(CTL_ARGS_OBJ) $(O)/lib/libkmq.a $(CHECK_LIBS) -ljson-c -lcrypto
+
+$(O)/tests/vm/%: tests/sqs/%.c tests/sqs/sqs.h $(O)/lib/libkmq.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a $(CHECK_LIBS)
 
 $(O)/tests/vm/%: tests/vm/%.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)

@@ -31,7 +31,7 @@ struct kmq_qattr {
 	uint32_t capacity;	/* messages, default 1024 (power of two) */
 	uint32_t max_msg_size;	/* bytes, default 65536, at most 1 MiB */
 	uint32_t mode;		/* default 0600 */
-	uint32_t flags;		/* KMQ_CREATE_EXCL */
+	uint32_t flags;		/* KMQ_CREATE_EXCL, KMQ_CREATE_FIFO */
 };
 
 /* kmq_open() flags */
@@ -76,7 +76,8 @@ struct kmq_wbuf {
 
 /* kmq_create - create queue @name with @attr (NULL: defaults). -EEXIST if it
  * exists with another geometry (or at all, with KMQ_CREATE_EXCL), -EINVAL
- * for a bad name or geometry, -ENOSPC/-EDQUOT past the module's limits,
+ * for a bad name or geometry, or for KMQ_CREATE_FIFO without a name ending
+ * in ".fifo" or such a name without it, -ENOSPC/-EDQUOT past the module's limits,
  * -ENODEV when kmq.ko is not loaded. */
 int kmq_create(const char *name, const struct kmq_qattr *attr);
 
@@ -84,8 +85,9 @@ int kmq_create(const char *name, const struct kmq_qattr *attr);
 int kmq_delete(const char *name);
 
 /* kmq_open - open queue @name for KMQ_SEND and/or KMQ_RECV. Maps the queue
- * when the caller may (read and write permission) unless KMQ_COPY is given;
- * otherwise falls back to the copying path. *@out is set on success. */
+ * when the caller may (read and write permission) and the queue allows it
+ * (FIFO queues do not) unless KMQ_COPY is given; otherwise falls back to the
+ * copying path. *@out is set on success. */
 int kmq_open(const char *name, unsigned int flags, struct kmq **out);
 
 /* kmq_close - release everything @q holds and free it. NULL is fine.
@@ -192,6 +194,134 @@ int kmq_name_valid(const char *name);
  * worded for kmq where that helps (-ENODEV: kmq.ko is not loaded). Static
  * storage, thread-safe. */
 const char *kmq_strerror(int err);
+
+/* ---- SQS semantics (uapi header: "SQS semantics") ------------------------
+ *
+ * Leases, visibility, dead letters, delay, retention, FIFO groups and
+ * deduplication. Plain kmq_send/kmq_recv keep working on standard queues
+ * and pay nothing for any of it: a plain receive is a receive and delete at
+ * once, and a plain send is never delayed (as KMQ_IOC_SEND); use
+ * kmq_send_msgs() for the queue's DelaySeconds. The calls below go through the queue's owner (kmq.ko's SQS ioctls)
+ * except kmq_send_msgs() on a mapped standard queue without delay, which
+ * writes attributes and body in place on the fast path.
+ * Backend "shm": -EOPNOTSUPP until kmqd serves these.
+ */
+
+/* kmq_receive() timeout that means "the queue's ReceiveMessageWaitTimeSeconds". */
+#define KMQ_WAIT_QUEUE	(-2LL)
+
+/* A message attribute: @type is "String", "Number" or "Binary", optionally
+ * with ".suffix" (printable ASCII); String/Number values are text (not
+ * NUL-terminated), 1 byte or more. Names are 1..255 characters (the
+ * encoding's length is one byte), types at most 255; the rest as the uapi
+ * header's "Message attributes" says. Decoded names and types point into the
+ * buffer and are not NUL-terminated either: use name_len and type_len. */
+struct kmq_attr {
+	const char *name;
+	const char *type;
+	const void *value;
+	uint32_t len;
+	uint32_t name_len;	/* decode fills; encode: 0 means strlen */
+	uint32_t type_len;	/* decode fills; encode: 0 means strlen */
+};
+
+/* One message to send with SQS options (kmq_send_msgs). */
+struct kmq_out {
+	const void *body;
+	size_t len;
+	const struct kmq_attr *attrs;	/* up to KMQ_ATTR_MAX */
+	unsigned int nattrs;
+	int delay_s;		/* 0..KMQ_DELAY_MAX, or -1: the queue's default
+				 * (FIFO queues take only that: -1) */
+	const char *group;	/* FIFO: MessageGroupId, required */
+	const char *dedup;	/* FIFO: MessageDeduplicationId; NULL:
+				 * content-based (KMQ_POL_CONTENT_DEDUP) */
+	/* out */
+	int status;		/* 0 or this message's -errno */
+	int duplicate;		/* FIFO: 1 when deduplicated */
+	uint64_t id;
+	uint64_t seq;		/* FIFO sequence number */
+};
+
+/* One message received with a lease (kmq_receive): the caller's buffers in,
+ * the message out. */
+struct kmq_in {
+	void *buf;		/* body: cap bytes */
+	size_t cap;
+	void *abuf;		/* encoded attributes: acap bytes (may be NULL
+				 * with acap 0 when none are wanted) */
+	size_t acap;
+	/* out */
+	int status;		/* 0, or -EMSGSIZE (len/attr_len say what is
+				 * needed; the message is leased: receipt is
+				 * valid) */
+	uint32_t len;
+	uint32_t attr_len;
+	uint32_t receive_count;
+	uint32_t sender_pid;
+	uint32_t sender_uid;
+	uint64_t id;
+	uint64_t receipt;	/* for kmq_delete_msgs/kmq_change_visibility */
+	uint64_t sent_ns;	/* CLOCK_REALTIME */
+	uint64_t first_receive_ns;
+	uint64_t seq;		/* FIFO */
+	char group[KMQ_GROUP_LEN];	/* FIFO */
+};
+
+/* kmq_get_policy / kmq_set_policy - a queue's policy (struct kmq_policy):
+ * read it, change fields, write it back. Setting needs the owner; -EINVAL
+ * for out-of-range values, -ENOENT for a redrive target that does not
+ * exist. */
+int kmq_get_policy(const char *name, struct kmq_policy *p);
+int kmq_set_policy(const struct kmq_policy *p);
+
+/* kmq_send_msgs - send up to KMQ_SQS_BATCH_MAX messages with attributes,
+ * delays, group and deduplication ids. Every message gets its own status;
+ * returns how many were accepted (duplicates count as accepted), or -errno
+ * when none could be tried. Needs KMQ_SEND. Never waits for room (-EAGAIN).
+ * On a mapped standard queue whose policy has no delay, messages without
+ * a delay, group or deduplication id go by the fast path (in place, no
+ * system call; checked against the queue's max_msg_size, not the policy's),
+ * the others through the owner; a batch's order may then change. */
+int kmq_send_msgs(struct kmq *q, struct kmq_out *msgs, unsigned int n);
+
+/* kmq_receive - receive up to @n (<= KMQ_SQS_BATCH_MAX) messages with a
+ * lease of @visibility_s seconds (-1: the queue's default), waiting up to
+ * @timeout_ns for the first (KMQ_WAIT_QUEUE: the queue's wait_s). Returns
+ * how many were received, -EAGAIN/-ETIMEDOUT when none came. */
+int kmq_receive(struct kmq *q, struct kmq_in *msgs, unsigned int n,
+		int visibility_s, int64_t timeout_ns);
+
+/* kmq_delete_msgs - end the leases of @n receipts: the messages are gone.
+ * @status (may be NULL) gets 0, -ENOENT (not in flight: deleted, expired,
+ * or a stale handle) or -EINVAL per receipt. Returns how many were deleted. */
+int kmq_delete_msgs(struct kmq *q, const uint64_t *receipts, int *status,
+		    unsigned int n);
+
+/* kmq_change_visibility - make the leases of @n receipts end
+ * @visibility_s (0..KMQ_VISIBILITY_MAX) seconds from now; 0 makes them
+ * visible at once. Statuses and result as kmq_delete_msgs(). */
+int kmq_change_visibility(struct kmq *q, const uint64_t *receipts,
+			  unsigned int visibility_s, int *status,
+			  unsigned int n);
+
+/* kmq_purge - drop every visible, delayed and leased message of @name. */
+int kmq_purge(const char *name);
+
+/* kmq_move - move up to @max visible messages from @src to @dst, keeping
+ * their attributes, ids and sent times (redrive). Returns how many moved. */
+int kmq_move(const char *src, const char *dst, unsigned int max);
+
+/* kmq_attrs_encode - encode @n attributes (checked as the uapi header
+ * says: -EINVAL) into @buf; returns the bytes used, -ENOSPC if @cap is
+ * too small. kmq_attrs_decode - parse @len bytes (from kmq_in.abuf) into
+ * up to @max attributes pointing into @buf; returns how many (0 for @len
+ * 0), -ENOSPC when there are more than @max, -EINVAL when malformed or
+ * breaking any rule of the encoding (a mapped sender may write anything). */
+int kmq_attrs_encode(const struct kmq_attr *attrs, unsigned int n, void *buf,
+		     size_t cap);
+int kmq_attrs_decode(const void *buf, size_t len, struct kmq_attr *attrs,
+		     unsigned int max);
 
 #ifdef __cplusplus
 }

@@ -17,9 +17,15 @@
 #include "qfd.h"
 #include "queue.h"
 #include "registry.h"
+#include "sqs.h"
 
 /* Most infos one LIST returns; page on with kmq_list.start. */
 #define KMQ_LIST_MAX	1024
+
+int kmq_dev_name_check(const char name[KMQ_NAME_LEN])
+{
+	return kmq_name_check(name);
+}
 
 static bool kmq_zero(const void *p, size_t n)
 {
@@ -40,11 +46,13 @@ static long kmq_dev_create(struct kmq_create __user *uarg)
 
 	if (copy_from_user(&c, uarg, sizeof(c)))
 		return -EFAULT;
-	if (c.flags & ~KMQ_CREATE_EXCL || kmq_open_flags_check(c.open_flags) ||
+	if (kmq_open_flags_check(c.open_flags) ||
 	    !kmq_zero(c.reserved, sizeof(c.reserved)))
 		return -EINVAL;
+	if (c.flags & KMQ_CREATE_FIFO && c.open_flags & KMQ_OPEN_MAP)
+		return -EOPNOTSUPP;
 	err = kmq_registry_new(c.name, c.type, c.capacity, c.max_msg_size,
-			       c.mode, c.flags & KMQ_CREATE_EXCL, &q, &created);
+			       c.mode, c.flags, &q, &created);
 	if (err)
 		return err;
 	if (c.open_flags) {
@@ -72,7 +80,9 @@ static long kmq_dev_open(struct kmq_open __user *uarg)
 	q = kmq_registry_lookup(o.name);
 	if (!q)
 		return -ENOENT;
-	err = kmq_queue_permission(q, o.flags);
+	/* FIFO queues are served by the kernel only. */
+	err = q->sqs.fifo && o.flags & KMQ_OPEN_MAP ? -EOPNOTSUPP :
+	      kmq_queue_permission(q, o.flags);
 	if (!err)
 		err = kmq_qfd_open(q, o.flags);
 	kmq_queue_put(q);
@@ -128,8 +138,9 @@ static long kmq_dev_info(struct kmq_info __user *uarg)
 
 	if (copy_from_user(&info, uarg, sizeof(info)))
 		return -EFAULT;
-	if (kmq_name_check(info.name) ||
-	    !kmq_zero(info.reserved, sizeof(info.reserved)))
+	/* Only the name is input: the rest, counters once reserved, is
+	 * output and ignored. */
+	if (kmq_name_check(info.name))
 		return -EINVAL;
 	q = kmq_registry_lookup(info.name);
 	if (!q)
@@ -155,6 +166,14 @@ static long kmq_dev_ioctl(struct file *file, unsigned int cmd,
 		return kmq_dev_list(uarg);
 	case KMQ_IOC_INFO:
 		return kmq_dev_info(uarg);
+	case KMQ_IOC_SET_POLICY:
+		return kmq_sqs_set_policy(uarg);
+	case KMQ_IOC_GET_POLICY:
+		return kmq_sqs_get_policy(uarg);
+	case KMQ_IOC_SQS_PURGE:
+		return kmq_sqs_purge(uarg);
+	case KMQ_IOC_SQS_MOVE:
+		return kmq_sqs_move(uarg);
 	}
 	return -ENOTTY;
 }

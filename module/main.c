@@ -16,6 +16,7 @@
 #include "queue.h"
 #include "registry.h"
 #include "repair.h"
+#include "sqs.h"
 
 static unsigned int max_queues = 1024;
 module_param(max_queues, uint, 0444);
@@ -49,9 +50,12 @@ static int __init kmq_mod_init(void)
 	err = kmq_repair_init();
 	if (err)
 		goto err_queue;
-	err = kmq_registry_init(&limits);
+	err = kmq_sqs_init();
 	if (err)
 		goto err_repair;
+	err = kmq_registry_init(&limits);
+	if (err)
+		goto err_sqs;
 	/* Before /dev/kmq: creations through it are announced from the
 	 * start. */
 	err = kmq_nl_init();
@@ -68,7 +72,10 @@ static int __init kmq_mod_init(void)
 err_netlink:
 	kmq_nl_uninit();
 err_registry:
+	kmq_sqs_stop();
 	kmq_registry_uninit();
+err_sqs:
+	kmq_sqs_uninit();
 err_repair:
 	kmq_repair_uninit();
 err_queue:
@@ -85,7 +92,12 @@ static void __exit kmq_mod_exit(void)
 	/* Deferred repairs end first: they may free queues, charged to the
 	 * registry, and their code must not go while they run. */
 	kmq_repair_uninit();
+	/* The sweep holds queue references while it runs: stop it before
+	 * the registry drops the last ones. Queue frees stop their own
+	 * timers and works; then the workqueue can go. */
+	kmq_sqs_stop();
 	kmq_registry_uninit();
+	kmq_sqs_uninit();
 	kmq_queue_uninit();
 	kmq_queue_stats(&qc, &qd, &sc, &sd);
 	pr_info("exit: queues created=%llu destroyed=%llu slots created=%llu destroyed=%llu\n",

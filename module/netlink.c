@@ -50,7 +50,8 @@ static const struct nla_policy kmq_nl_create_policy[KMQ_GENL_A_FLAGS + 1] = {
 	[KMQ_GENL_A_MAX_MSG_SIZE] = NLA_POLICY_FULL_RANGE(NLA_U32,
 						&kmq_nl_msg_size_range),
 	[KMQ_GENL_A_MODE]	  = NLA_POLICY_RANGE(NLA_U32, 0, 0777),
-	[KMQ_GENL_A_FLAGS]	  = NLA_POLICY_MASK(NLA_U32, KMQ_CREATE_EXCL),
+	[KMQ_GENL_A_FLAGS]	  = NLA_POLICY_MASK(NLA_U32, KMQ_CREATE_EXCL |
+							    KMQ_CREATE_FIFO),
 };
 
 static const struct nla_policy kmq_nl_name_policy[KMQ_GENL_A_NAME + 1] = {
@@ -93,7 +94,7 @@ static size_t kmq_nl_info_size(void)
 {
 	return nla_total_size(KMQ_NAME_LEN) +		/* NAME */
 	       9 * nla_total_size(sizeof(u32)) +	/* TYPE..CLIENTS */
-	       12 * nla_total_size_64bit(sizeof(u64));	/* FEATURES.. */
+	       20 * nla_total_size_64bit(sizeof(u64));	/* FEATURES.. */
 }
 
 static int kmq_nl_put_info(struct sk_buff *skb, const struct kmq_info *i)
@@ -126,6 +127,22 @@ static int kmq_nl_put_info(struct sk_buff *skb, const struct kmq_info *i)
 	    nla_put_u64_64bit(skb, KMQ_GENL_A_REPAIRED, i->repaired,
 			      KMQ_GENL_A_PAD) ||
 	    nla_put_u64_64bit(skb, KMQ_GENL_A_CORRUPT, i->corrupt,
+			      KMQ_GENL_A_PAD) ||
+	    nla_put_u64_64bit(skb, KMQ_GENL_A_LEASED, i->leased,
+			      KMQ_GENL_A_PAD) ||
+	    nla_put_u64_64bit(skb, KMQ_GENL_A_DELAYED, i->delayed,
+			      KMQ_GENL_A_PAD) ||
+	    nla_put_u64_64bit(skb, KMQ_GENL_A_QUEUED, i->queued,
+			      KMQ_GENL_A_PAD) ||
+	    nla_put_u64_64bit(skb, KMQ_GENL_A_LEASE_EXPIRED, i->lease_expired,
+			      KMQ_GENL_A_PAD) ||
+	    nla_put_u64_64bit(skb, KMQ_GENL_A_DEAD_LETTERED, i->dead_lettered,
+			      KMQ_GENL_A_PAD) ||
+	    nla_put_u64_64bit(skb, KMQ_GENL_A_DLQ_FAILED, i->dlq_failed,
+			      KMQ_GENL_A_PAD) ||
+	    nla_put_u64_64bit(skb, KMQ_GENL_A_EXPIRED, i->expired,
+			      KMQ_GENL_A_PAD) ||
+	    nla_put_u64_64bit(skb, KMQ_GENL_A_DEDUPLICATED, i->deduplicated,
 			      KMQ_GENL_A_PAD))
 		return -EMSGSIZE;
 	return 0;
@@ -137,8 +154,8 @@ static int kmq_nl_create(struct sk_buff *skb, struct genl_info *info)
 {
 	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr **a = info->attrs;
-	u32 type = KMQ_TYPE_QUEUE, mode = 0600;
-	bool excl = false, created;
+	u32 type = KMQ_TYPE_QUEUE, mode = 0600, flags = 0;
+	bool excl, created;
 	char name[KMQ_NAME_LEN];
 	struct kmq_queue *q;
 	int err;
@@ -156,12 +173,13 @@ static int kmq_nl_create(struct sk_buff *skb, struct genl_info *info)
 	if (a[KMQ_GENL_A_MODE])
 		mode = nla_get_u32(a[KMQ_GENL_A_MODE]);
 	if (a[KMQ_GENL_A_FLAGS])
-		excl = nla_get_u32(a[KMQ_GENL_A_FLAGS]) & KMQ_CREATE_EXCL;
+		flags = nla_get_u32(a[KMQ_GENL_A_FLAGS]);
+	excl = flags & KMQ_CREATE_EXCL;
 
 	err = kmq_registry_new(name, type,
 			       nla_get_u32(a[KMQ_GENL_A_CAPACITY]),
 			       nla_get_u32(a[KMQ_GENL_A_MAX_MSG_SIZE]), mode,
-			       excl, &q, &created);
+			       flags, &q, &created);
 	switch (err) {
 	case 0:
 		kmq_queue_put(q);

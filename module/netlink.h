@@ -33,7 +33,7 @@ void kmq_nl_queue_deleted(struct kmq_queue *q);
 void kmq_nl_queue_full(struct kmq_queue *q);
 
 /*
- * Reserved for SQS semantics (leases, DLQ); not called yet. Any context
+ * SQS semantics (sqs.c: dead-letter moves, lease expiry). Any context
  * (GFP_ATOMIC), never sleep. Call them after the state change is visible,
  * outside any lock that a netlink reader could need.
  *

@@ -23,6 +23,8 @@
 #include "qfd.h"
 #include "queue.h"
 #include "repair.h"
+#include "fifo.h"
+#include "sqs.h"
 
 /* Copy-path message ids: (client id << 40) | a per-queue sequence: the
  * shape fast-path producers use (with their own sequence), so ids of
@@ -36,7 +38,7 @@
 
 static const struct file_operations kmq_qfd_fops;
 
-static u64 kmq_client_next_id(struct kmq_client *c)
+u64 kmq_client_next_id(struct kmq_client *c)
 {
 	u64 seq = atomic64_inc_return(&c->q->seq);
 
@@ -413,11 +415,26 @@ static long kmq_qfd_ioctl(struct file *file, unsigned int cmd,
 	struct kmq_client *c = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
+	bool nonblock = file->f_flags & O_NONBLOCK;
+
 	switch (cmd) {
 	case KMQ_IOC_SEND:
+		/* A FIFO queue takes SQS_SEND only: a group is required. */
+		if (c->q->sqs.fifo)
+			return -EINVAL;
 		return kmq_qfd_io(file, c, false, uarg);
 	case KMQ_IOC_RECV:
+		if (c->q->sqs.fifo)
+			return kmq_fifo_plain_recv(c, nonblock, uarg);
 		return kmq_qfd_io(file, c, true, uarg);
+	case KMQ_IOC_SQS_SEND:
+		return kmq_sqs_send(c, nonblock, uarg);
+	case KMQ_IOC_SQS_RECV:
+		return kmq_sqs_recv(c, nonblock, uarg);
+	case KMQ_IOC_SQS_DELETE:
+		return kmq_sqs_delete(c, uarg);
+	case KMQ_IOC_SQS_CHVIS:
+		return kmq_sqs_chvis(c, uarg);
 	case KMQ_IOC_WAKE:
 		return kmq_qfd_wake(c, arg);
 	case KMQ_IOC_INFO:
@@ -435,7 +452,11 @@ static __poll_t kmq_qfd_poll(struct file *file, poll_table *wait)
 	__poll_t mask = 0;
 
 	poll_wait(file, &q->wq, wait);
-	if (want & (EPOLLIN | EPOLLRDNORM)) {
+	if (q->sqs.fifo && want & (EPOLLIN | EPOLLRDNORM)) {
+		/* Kernel-held groups: their changes always wake. */
+		if (kmq_fifo_ready(q))
+			mask |= EPOLLIN | EPOLLRDNORM;
+	} else if (want & (EPOLLIN | EPOLLRDNORM)) {
 		if (!kmq_queue_ring_ready(&v->ready)) {
 			kmq_arm_wake(&v->hdr->rd_wait);
 			if (kmq_queue_ring_ready(&v->ready))

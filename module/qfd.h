@@ -30,4 +30,7 @@ struct kmq_client {
  */
 int kmq_qfd_open(struct kmq_queue *q, u32 flags);
 
+/* kmq_client_next_id - a new copy-path message id of client @c. */
+u64 kmq_client_next_id(struct kmq_client *c);
+
 #endif /* _KMQ_QFD_H */

@@ -128,6 +128,7 @@ struct kmq_queue *kmq_queue_create(const char *name, const struct kmq_layout *l,
 		goto err_free;
 	kmq_layout_init(q->base, &q->layout, KMQ_FEATURES, q->created_ns);
 	kmq_view_init(&q->view, q->base, &q->layout);
+	kmq_sqs_queue_init(q, kmq_queue_fifo_name(name));
 
 	atomic64_inc(&kmq_queues_created);
 	atomic64_add(q->layout.capacity, &kmq_slots_created);
@@ -145,6 +146,7 @@ static void kmq_queue_release(struct kref *ref)
 {
 	struct kmq_queue *q = container_of(ref, struct kmq_queue, ref);
 
+	kmq_sqs_queue_uninit(q);	/* its timer and work first */
 	kmq_queue_free_pages(q);
 	bitmap_free(q->repair_map);
 	ida_destroy(&q->ids);
@@ -158,6 +160,13 @@ void kmq_queue_put(struct kmq_queue *q)
 {
 	might_sleep();
 	kref_put(&q->ref, kmq_queue_release);
+}
+
+bool kmq_queue_fifo_name(const char *name)
+{
+	size_t len = strnlen(name, KMQ_NAME_LEN);
+
+	return len >= 5 && !memcmp(name + len - 5, ".fifo", 5);
 }
 
 bool kmq_queue_same_geometry(const struct kmq_queue *q, u32 type,
@@ -220,6 +229,7 @@ void kmq_queue_info(struct kmq_queue *q, struct kmq_info *info)
 	info->received = min(head, tail);
 	info->repaired = atomic64_read(&q->repaired);
 	info->corrupt = atomic64_read(&q->corrupt);
+	kmq_sqs_info(q, info);
 }
 
 int kmq_queue_take(struct kmq_queue *q, struct kmq_ring *ring, u32 me,

@@ -16,8 +16,11 @@
 #include <linux/workqueue.h>
 #include <kmq/ring.h>
 
+#include "sqs.h"
+
 #define KMQ_FEATURES	(KMQ_FEAT_RINGS | KMQ_FEAT_COPY | KMQ_FEAT_MMAP | \
-			 KMQ_FEAT_REPAIR)
+			 KMQ_FEAT_REPAIR | KMQ_FEAT_LEASES | KMQ_FEAT_DELAY | \
+			 KMQ_FEAT_FIFO)
 
 struct kmq_queue {
 	struct kref ref;
@@ -57,10 +60,14 @@ struct kmq_queue {
 	unsigned long full_next;	/* netlink: jiffies of the next
 					 * QUEUE_FULL event allowed */
 	atomic_t full_suppressed;	/* netlink: QUEUE_FULL left out */
+	struct kmq_sqs_queue sqs;	/* SQS semantics (sqs.h) */
 };
 
 int kmq_queue_init(void);
 void kmq_queue_uninit(void);
+
+/* kmq_queue_fifo_name - does @name end in ".fifo" (a FIFO queue's)? */
+bool kmq_queue_fifo_name(const char *name);
 
 /*
  * kmq_queue_create - allocate and format a queue laid out as @l, owned by
@@ -69,7 +76,7 @@ void kmq_queue_uninit(void);
  * OOM killer. The caller has charged l->size to the owner with the registry;
  * on success the queue owns that charge and gives it back when freed, on
  * failure (ERR_PTR) the caller still owns it. Returns the queue with one
- * reference.
+ * reference. A name ending in ".fifo" makes a FIFO queue.
  */
 struct kmq_queue *kmq_queue_create(const char *name, const struct kmq_layout *l,
 				   u32 mode);

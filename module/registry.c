@@ -197,20 +197,24 @@ int kmq_name_check(const char name[KMQ_NAME_LEN])
 }
 
 int kmq_registry_new(const char name[KMQ_NAME_LEN], u32 type, u32 capacity,
-		     u32 max_msg_size, u32 mode, bool excl,
+		     u32 max_msg_size, u32 mode, u32 flags,
 		     struct kmq_queue **qp, bool *created)
 {
 	struct kmq_layout layout;
 	int err;
 
 	*created = false;
-	if (kmq_name_check(name) || type != KMQ_TYPE_QUEUE || mode & ~0777U)
+	/* A FIFO queue is one whose name ends in ".fifo": the flag and the
+	 * name must agree, as SQS's FifoQueue attribute and name do. */
+	if (kmq_name_check(name) || type != KMQ_TYPE_QUEUE || mode & ~0777U ||
+	    flags & ~(KMQ_CREATE_EXCL | KMQ_CREATE_FIFO) ||
+	    !(flags & KMQ_CREATE_FIFO) != !kmq_queue_fifo_name(name))
 		return -EINVAL;
 	err = kmq_layout_compute(&layout, capacity, max_msg_size);
 	if (err)
 		return err;
-	return kmq_registry_create(name, type, &layout, mode, excl, qp,
-				   created);
+	return kmq_registry_create(name, type, &layout, mode,
+				   flags & KMQ_CREATE_EXCL, qp, created);
 }
 
 struct kmq_queue *kmq_registry_lookup(const char *name)
@@ -289,6 +293,24 @@ void kmq_registry_list(struct kmq_info *infos, u32 room, u64 start,
 	*total = kmq_nr_names;
 	mutex_unlock(&kmq_registry_lock);
 	*filled = n;
+}
+
+struct kmq_queue **kmq_registry_snapshot(unsigned int *n)
+{
+	struct kmq_queue **qs, *q;
+	unsigned int room, i = 0;
+
+	*n = 0;
+	mutex_lock(&kmq_registry_lock);
+	room = kmq_nr_names;
+	qs = room ? kvmalloc_array(room, sizeof(*qs), GFP_KERNEL) : NULL;
+	if (qs)
+		list_for_each_entry(q, &kmq_order, lnode)
+			if (i < room)
+				qs[i++] = kmq_queue_get(q);
+	mutex_unlock(&kmq_registry_lock);
+	*n = i;
+	return qs;
 }
 
 int kmq_registry_init(const struct kmq_limits *limits)

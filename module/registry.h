@@ -41,12 +41,13 @@ int kmq_name_check(const char name[KMQ_NAME_LEN]);
 
 /*
  * kmq_registry_new - what KMQ_IOC_CREATE and netlink's CREATE share: check
- * @name (kmq_name_check), @type, @mode (0..0777), lay out @capacity slots
- * of @max_msg_size bytes (-EINVAL for any of them), then create or find as
- * kmq_registry_create(). A new queue is announced on netlink.
+ * @name (kmq_name_check), @type, @mode (0..0777), @flags (KMQ_CREATE_*: FIFO
+ * exactly when the name ends in ".fifo"), lay out @capacity slots of
+ * @max_msg_size bytes (-EINVAL for any of them), then create or find as
+ * kmq_registry_create(), exclusively with KMQ_CREATE_EXCL. A new queue is announced on netlink.
  */
 int kmq_registry_new(const char name[KMQ_NAME_LEN], u32 type, u32 capacity,
-		     u32 max_msg_size, u32 mode, bool excl,
+		     u32 max_msg_size, u32 mode, u32 flags,
 		     struct kmq_queue **qp, bool *created);
 
 /* kmq_registry_lookup - the queue named @name with a reference, or NULL. */
@@ -74,6 +75,12 @@ void kmq_registry_list(struct kmq_info *infos, u32 room, u64 start,
  */
 int kmq_registry_walk(u64 after, int (*fn)(struct kmq_queue *q, void *arg),
 		      void *arg);
+
+/*
+ * kmq_registry_snapshot - every registered queue, each with a reference,
+ * in a kvmalloc()ed array of *@n (kvfree() it after putting them), or NULL.
+ */
+struct kmq_queue **kmq_registry_snapshot(unsigned int *n);
 
 /* kmq_registry_uncharge - give back @bytes charged to @uid by a create. */
 void kmq_registry_uncharge(kuid_t uid, u64 bytes);

@@ -192,6 +192,12 @@ static u32 kmq_repair_slots(struct kmq_queue *q, u32 me,
 			cond_resched();
 		if (kmq_load(&s->owner) != me || test_bit(j, q->repair_map))
 			continue;
+		/* Held by the kernel (sqs.c: owner 0): a client id here is a
+		 * scribble, and pushing the slot would put it in two places. */
+		if (kmq_sqs_kernel_held(q, j)) {
+			ctx->corrupt++;
+			continue;
+		}
 		state = kmq_load(&s->state);
 		switch (state) {
 		case KMQ_SLOT_CLAIMED:

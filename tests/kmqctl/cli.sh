@@ -6,67 +6,17 @@
 # Run from the repo root with build/bin on PATH (else ./build/bin is used).
 # Exit 0 pass, 1 fail, 77 skip (no /dev/kmq).
 
-set -u
-export LC_ALL=C.UTF-8
-
-[[ -e /dev/kmq ]] || { echo "SKIP: no /dev/kmq"; exit 77; }
-command -v kmqctl >/dev/null || PATH=$PWD/build/bin:$PATH
-command -v kmqctl >/dev/null || { echo "FAIL: kmqctl not found"; exit 1; }
-command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
-
 Q=cli-test-$$
-OUT=$(mktemp) ERR=$(mktemp)
-failures=0
 
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
 	kmqctl delete-queue "$Q" >/dev/null 2>&1
 	kmqctl delete-queue "cli-perm-$$" >/dev/null 2>&1
-	rm -f "$OUT" "$ERR"
+	rm -f "${OUT:-}" "${ERR:-}"
 }
 trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	echo "  stdout: $(head -c 600 "$OUT")"
-	echo "  stderr: $(head -c 600 "$ERR")"
-	failures=$((failures + 1))
-}
-
-# ok CMD...: must exit 0 with nothing on stderr.
-ok() {
-	kmqctl "$@" >"$OUT" 2>"$ERR"
-	local rc=$?
-	[[ $rc == 0 && ! -s $ERR ]] || { fail "kmqctl $* (status $rc)"; return 1; }
-}
-
-# bad STATUS PATTERN CMD...: must exit STATUS with one 'kmqctl: ' line on
-# stderr matching PATTERN (grep -E) and nothing on stdout.
-bad() {
-	local want=$1 pat=$2
-	shift 2
-	kmqctl "$@" >"$OUT" 2>"$ERR" </dev/null
-	local rc=$?
-	if [[ $rc != "$want" ]]; then
-		fail "kmqctl $*: status $rc, wanted $want"
-	elif [[ -s $OUT || $(wc -l <"$ERR") != 1 ]] || ! grep -q '^kmqctl: ' "$ERR"; then
-		fail "kmqctl $*: not one 'kmqctl: ' line on stderr and an empty stdout"
-	elif ! grep -Eq -- "$pat" "$ERR"; then
-		fail "kmqctl $*: stderr does not match '$pat'"
-	fi
-}
-
-# check PYTHON: run a python assertion with the JSON of $OUT as j.
-check() {
-	python3 - "$OUT" "$1" <<'EOF' || fail "check: $1"
-import base64, hashlib, json, sys
-j = json.load(open(sys.argv[1]))
-ok = eval("(" + sys.argv[2] + ")")
-if not ok:
-    print("  json:", json.dumps(j)[:600])
-    sys.exit(1)
-EOF
-}
+# shellcheck source=tests/kmqctl/lib.bash
+. "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 
 # --- create, idempotently, and not with another geometry ---
 ok create-queue "$Q" --capacity 8 --max-message-size 256 --mode 0600 &&
@@ -111,9 +61,9 @@ export KMQ_NETLINK=1
 bad 1 "no-such-queue-$$.*No such .*\(no such queue\)" get-queue-attributes --queue "no-such-queue-$$"
 unset KMQ_NETLINK
 
-# --- receive them, in order, with their attributes ---
+# --- receive them, in order, with their attributes; delete them ---
 now_ms=$(($(date +%s) * 1000))
-ok receive-message --queue "$Q" --max-number-of-messages 10 &&
+ok receive-message --queue "$Q" --max-number-of-messages 10 --attribute-names All &&
 	SPECIAL=$special check "
 [m['Body'] for m in j['Messages']] == ['hello world', 'from stdin\\n', __import__('os').environ['SPECIAL']]
 and j['Messages'][0]['MessageId'] == '$id1'
@@ -122,6 +72,9 @@ and all(abs(int(m['Attributes']['SentTimestamp']) - $now_ms) < 600000 for m in j
 and all(m['Attributes']['SenderId'].split(':')[0] == '$(id -u)' for m in j['Messages'])
 and all('BodyEncoding' not in m for m in j['Messages'])
 and len(set(m['MessageId'] for m in j['Messages'])) == 3"
+entries=$(python3 -c 'import json,sys; print(json.dumps([{"Id": "e%d" % i, "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(json.load(open(sys.argv[1]))["Messages"])]))' "$OUT" 2>/dev/null)
+ok delete-message-batch --queue "$Q" --entries "$entries" &&
+	check "len(j['Successful']) == 3 and j['Failed'] == []"
 
 # --- empty: exit 0 and print nothing, waiting or not ---
 ok receive-message --queue "$Q" && { [[ -s $OUT ]] && fail "empty receive printed something"; }
@@ -134,6 +87,7 @@ printf '\377\376\000a' | kmqctl send-message --queue "$Q" --message-body - >"$OU
 	fail "send-message binary"
 ok receive-message --queue "$Q" &&
 	check "j['Messages'][0]['BodyEncoding'] == 'base64' and base64.b64decode(j['Messages'][0]['Body']) == b'\\xff\\xfe\\x00a' and j['Messages'][0]['MD5OfBody'] == hashlib.md5(b'\\xff\\xfe\\x00a').hexdigest()"
+ok delete-message --queue "$Q" --receipt-handle "$(field Messages 0 ReceiptHandle)"
 
 # --- limits: too long, full ---
 bad 1 "$Q" send-message --queue "$Q" --message-body "$(printf 'x%.0s' {1..257})"
@@ -144,6 +98,7 @@ bad 1 "full" send-message --queue "$Q" --message-body "one too many"
 ok get-queue-attributes --queue "$Q" && check "j['Attributes']['ApproximateNumberOfMessages'] == '8'"
 ok receive-message --queue "$Q" --max-number-of-messages 10 &&
 	check "[m['Body'] for m in j['Messages']] == ['fill %d' % i for i in range(1, 9)]"
+ok purge-queue --queue "$Q"
 
 # --- usage errors (exit 2) and missing queues (exit 1) ---
 bad 2 "unknown option '--frob'" send-message --queue "$Q" --message-body x --frob
@@ -169,7 +124,7 @@ if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null && id nobody >/dev/null 
 	{ [[ $rc == 1 ]] && grep -q '^kmqctl: receive-message: .*Permission denied' "$ERR"; } ||
 		fail "receive-message as nobody from a 0622 queue: status $rc"
 	"${as_nobody[@]}" kmqctl delete-queue "$P" >"$OUT" 2>"$ERR" && fail "delete-queue as nobody"
-	ok receive-message --queue "$P" &&
+	ok receive-message --queue "$P" --attribute-names SenderId &&
 		check "j['Messages'][0]['Body'] == 'from nobody' and j['Messages'][0]['Attributes']['SenderId'].split(':')[0] == '$(id -u nobody)'"
 	ok delete-queue "$P"
 fi
@@ -180,9 +135,4 @@ bad 1 "$Q" get-queue-attributes --queue "$Q"
 bad 1 "$Q" delete-queue "$Q"
 ok list-queues && check "'kmq:///$Q' not in j['QueueUrls']"
 
-if ((failures)); then
-	echo "cli.sh: $failures failure(s)"
-	exit 1
-fi
-echo "cli.sh: pass"
-exit 0
+finish cli.sh

@@ -175,10 +175,53 @@ START_TEST(other_args)
 	BAD("receive-message", "--queue", "q", "--max-number-of-messages", "x");
 	BAD("receive-message", "--queue", "q", "--wait-time-seconds", "21");
 	BAD("receive-message", "--queue", "q", "--wait-time-seconds", "-1");
-	BAD("receive-message", "--queue", "q", "--visibility-timeout", "5");
+	BAD("receive-message", "--queue", "q", "--frob", "5");
 	BAD("get-queue-attributes");
 	BAD("get-queue-attributes", "--queue", "q", "--attribute-names", "Nope");
 	BAD("get-queue-attributes", "--queue", "q", "--attribute-names", "All,");
+}
+END_TEST
+
+/* The SQS verbs: every bad argument named, with its range, before any
+ * queue is touched (so these pass with or without the module). */
+START_TEST(sqs_args)
+{
+	struct run r;
+
+#define HAS(s, what)	ck_assert_msg(strstr((s), (what)), "'%s' lacks '%s'", (s), (what))
+	HAS(BAD("receive-message", "--queue", "q", "--visibility-timeout", "43201"), "0-43200");
+	HAS(BAD("receive-message", "--queue", "q", "--max-number-of-messages", "11"), "1-10");
+	HAS(BAD("receive-message", "--queue", "q", "--wait-time-seconds", "21"), "0-20");
+	HAS(BAD("receive-message", "--queue", "q", "--attribute-names", "Bogus"), "Bogus");
+	HAS(BAD("send-message", "--queue", "q", "--message-body", "x", "--delay-seconds", "901"), "0-900");
+	HAS(BAD("send-message", "--queue", "q", "--message-body", "x", "--message-attributes", "{\"k\": 1}"), "--message-attributes.k");
+	HAS(BAD("send-message", "--queue", "q", "--message-body", "x", "--message-attributes", "{\"AWS.k\": {\"DataType\": \"String\", \"StringValue\": \"v\"}}"), "AWS.k");
+	HAS(BAD("send-message", "--queue", "q", "--message-body", "x", "--message-attributes", "nope"), "not JSON");
+	HAS(BAD("create-queue", "q", "--attributes", "{\"VisibilityTimeout\": \"43201\"}"), "0-43200");
+	HAS(BAD("create-queue", "q", "--attributes", "VisibilityTimeout=-5"), "not a number");
+	HAS(BAD("create-queue", "q", "--attributes", "{\"MessageRetentionPeriod\": \"59\"}"), "60-1209600");
+	HAS(BAD("create-queue", "q", "--attributes", "{\"RedrivePolicy\": \"{\\\"deadLetterTargetArn\\\": \\\"d\\\", \\\"maxReceiveCount\\\": 0}\"}"), "1-1000");
+	HAS(BAD("create-queue", "q", "--attributes", "FifoQueue=true"), ".fifo");
+	HAS(BAD("create-queue", "q.fifo", "--attributes", "FifoQueue=false"), ".fifo");
+	HAS(BAD("set-queue-attributes", "--queue", "q"), "--attributes");
+	HAS(BAD("set-queue-attributes", "--queue", "q", "--attributes", "DelaySeconds=901"), "0-900");
+	HAS(BAD("delete-message", "--queue", "q"), "--receipt-handle");
+	HAS(BAD("delete-message", "--queue", "q", "--receipt-handle", "garbage"), "ReceiptHandleIsInvalid");
+	HAS(BAD("delete-message", "--receipt-handle", "x"), "--queue");
+	HAS(BAD("change-message-visibility", "--queue", "q", "--receipt-handle", "x"), "--visibility-timeout 0-43200");
+	HAS(BAD("change-message-visibility", "--queue", "q", "--receipt-handle", "x", "--visibility-timeout", "43201"), "0-43200");
+	HAS(BAD("change-message-visibility", "--queue", "q", "--receipt-handle", "AAAAAAAAAAAAAAAAAAAA", "--visibility-timeout", "1"), "ReceiptHandleIsInvalid");
+	HAS(BAD("send-message-batch", "--queue", "q"), "--entries");
+	HAS(BAD("send-message-batch", "--queue", "q", "--entries", "[]"), "1-10");
+	HAS(BAD("send-message-batch", "--queue", "q", "--entries", "[{\"Id\": \"a\", \"MessageBody\": \"x\"}, {\"Id\": \"a\", \"MessageBody\": \"y\"}]"), "used twice");
+	HAS(BAD("delete-message-batch", "--queue", "q", "--entries", "[{\"Id\": \"a\"}]"), "ReceiptHandle");
+	HAS(BAD("purge-queue"), "--queue");
+	HAS(BAD("purge-queue", "--queue", "a/b"), "bad queue name");
+	HAS(BAD("start-message-move-task"), "--source");
+	HAS(BAD("start-message-move-task", "--source", "arn:aws:sqs:x"), "REGION:ACCOUNT:NAME");
+	HAS(BAD("start-message-move-task", "--source", "a", "--destination", "a"), "same queue");
+	HAS(BAD("start-message-move-task", "--source", "a", "--destination", "b", "--max-number-of-messages-per-second", "501"), "1-500");
+#undef HAS
 }
 END_TEST
 
@@ -226,6 +269,7 @@ int main(void)
 	tcase_add_test(tc, commands);
 	tcase_add_test(tc, create_queue_args);
 	tcase_add_test(tc, other_args);
+	tcase_add_test(tc, sqs_args);
 	tcase_add_test(tc, no_device);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -89,8 +89,12 @@ START_TEST(bad_arguments)
 	a.mode = 01000;
 	ck_assert_int_eq(kmq_create("q", &a), -EINVAL);
 	a.mode = 0;
-	a.flags = 2;
+	a.flags = 4;
 	ck_assert_int_eq(kmq_create("q", &a), -EINVAL);
+	a.flags = KMQ_CREATE_FIFO;	/* FIFO names end in ".fifo" */
+	ck_assert_int_eq(kmq_create("q", &a), -EINVAL);
+	a.flags = 0;
+	ck_assert_int_eq(kmq_create("q.fifo", &a), -EINVAL);
 	ck_assert_int_eq(kmq_delete(NULL), -EINVAL);
 	ck_assert_int_eq(kmq_delete(""), -EINVAL);
 	ck_assert_int_eq(kmq_info("q", NULL), -EINVAL);

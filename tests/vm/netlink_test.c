@@ -614,6 +614,53 @@ START_TEST(events_full_rate_limited)
 }
 END_TEST
 
+/* The SQS events: a lease that expires, and with a redrive policy of one
+ * receive, the move of its message to the dead-letter queue. */
+START_TEST(events_sqs)
+{
+	const char *src = qn("sqs-src"), *dlq = qn("sqs-dlq");
+	struct kmq_qattr qa = { .capacity = 4, .max_msg_size = 64 };
+	struct kmq_policy p;
+	struct kmq_in in = { .buf = (char[64]){ 0 }, .cap = 64 };
+	struct kmqd_genl *g;
+	struct evlog l = { 0 };
+	struct kmq *q;
+	char want[160];
+	uint64_t id;
+	int i, leases = -1, dead = -1;
+
+	ck_assert_err(kmqd_genl_open(&g, on_event, &l), 0);
+	ck_assert_err(kmq_create(dlq, &qa), 0);
+	ck_assert_err(kmq_create(src, &qa), 0);
+	ck_assert_err(kmq_get_policy(src, &p), 0);
+	p.max_receive = 1;
+	snprintf(p.dlq, sizeof(p.dlq), "%s", dlq);
+	ck_assert_err(kmq_set_policy(&p), 0);
+	ck_assert_err(kmq_open(src, KMQ_SEND | KMQ_RECV, &q), 0);
+	ck_assert_err(kmq_send_id(q, "poison", 6, &id, 0), 0);
+	/* Visibility 0: the lease expires at once; it was the message's one
+	 * receive, so the expiry moves it to the dead-letter queue. */
+	ck_assert_int_eq(kmq_receive(q, &in, 1, 0, 0), 1);
+	pump(g, &l, 4, 5000);
+	for (i = 0; i < l.n; i++) {
+		if (!strcmp(l.e[i].type, "leases-expired"))
+			leases = i;
+		if (!strcmp(l.e[i].type, "message-dead-lettered"))
+			dead = i;
+	}
+	ck_assert_int_ge(leases, 0);
+	ck_assert_int_ge(dead, 0);
+	ck_event(&l, leases, "leases-expired", src, "count=1");
+	snprintf(want, sizeof(want), "dlq=%s msg_id=%llu receive_count=1", dlq,
+		 (unsigned long long)id);
+	ck_event(&l, dead, "message-dead-lettered", src, want);
+	kmq_close(q);
+	ck_assert_err(kmq_delete(src), 0);
+	ck_assert_err(kmq_delete(dlq), 0);
+	kmqd_genl_close(g);
+}
+END_TEST
+
 /* Raw events socket: the attributes themselves. */
 static void keep_event(const struct kmqnl_event *ev, void *arg)
 {
@@ -784,6 +831,7 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, events_created_deleted);
 	tcase_add_test(tc, events_full_rate_limited);
 	tcase_add_test(tc, events_raw_attributes);
+	tcase_add_test(tc, events_sqs);
 	tcase_add_test(tc, unprivileged);
 	suite_add_tcase(s, tc);
 	return s;

@@ -185,6 +185,11 @@ void bench_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 
 void bench_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *bench_shared_alloc(size_t size);	/* MAP_SHARED anonymous, zeroed */
 
+/* ---- leases (lease.c): receive + delete with leases against a plain
+ * receive, through /dev/kmq; prints a table and writes leases.md in
+ * @outdir. Skipped (0) where there is no /dev/kmq. */
+int lease_bench(const char *outdir);
+
 /* ---- report (report.c) ------------------------------------------------ */
 
 struct machine {

@@ -89,7 +89,9 @@ static void usage(FILE *f)
 "                       pipe,uds,posixmq,zmq,nng (default: all available)\n"
 "  -z, --sizes LIST     message sizes in bytes (default 64,1024,16384,65536\n"
 "                       for latency, and 1048576 too for throughput)\n"
-"  -t, --tests LIST     pingpong,oneway,throughput (default all)\n"
+"  -t, --tests LIST     pingpong,oneway,throughput,lease (default all; lease:\n"
+"                       receive + delete with leases against a plain\n"
+"                       receive, where /dev/kmq exists)\n"
 "  -m, --modes LIST     spin,block (default both)\n"
 "      --topos LIST     1-1,4-1,1-4 throughput topologies (default all)\n"
 "  -d, --duration S     measurement seconds per cell, one-way twice that\n"
@@ -407,6 +409,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < nres; i++)
 		if (res[i].fail)
 			failures++;
+	if (!interrupted && in_list(tests, "lease"))
+		lease_bench(out);
 	if (interrupted)
 		bench_log("kmq-bench: interrupted, reporting what ran\n");
 	machine_load_end(&mach);

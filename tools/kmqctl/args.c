@@ -49,6 +49,9 @@ int next_opt(int argc, char **argv, const struct option *opts)
 	return c;
 }
 
+/* SHOWN - at most 64 characters of a value quoted in an error. */
+#define SHOWN(s)	(strlen(s) > 64 ? 64 : (int)strlen(s)), (s)
+
 int parse_uint(const char *cmd, const char *opt, const char *s, int base,
 	       uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -56,25 +59,25 @@ int parse_uint(const char *cmd, const char *opt, const char *s, int base,
 	char *end;
 
 	if (*s < '0' || *s > '9') {
-		fail(EXIT_USAGE, EINVAL, "%s: %s '%s' is not a number", cmd,
-		     opt, s);
+		fail(EXIT_USAGE, EINVAL, "%s: %s '%.*s' is not a number", cmd,
+		     opt, SHOWN(s));
 		return -1;
 	}
 	errno = 0;
 	v = strtoull(s, &end, base);
 	if (*end) {
-		fail(EXIT_USAGE, EINVAL, "%s: %s '%s' is not a%s number", cmd,
-		     opt, s, base == 8 ? "n octal" : "");
+		fail(EXIT_USAGE, EINVAL, "%s: %s '%.*s' is not a%s number", cmd,
+		     opt, SHOWN(s), base == 8 ? "n octal" : "");
 		return -1;
 	}
 	if (errno == ERANGE || v < min || v > max) {
 		if (base == 8)
-			fail(EXIT_USAGE, ERANGE, "%s: %s '%s' is not in %#llo-%#llo",
-			     cmd, opt, s, (unsigned long long)min,
+			fail(EXIT_USAGE, ERANGE, "%s: %s '%.*s' is not in %#llo-%#llo",
+			     cmd, opt, SHOWN(s), (unsigned long long)min,
 			     (unsigned long long)max);
 		else
-			fail(EXIT_USAGE, ERANGE, "%s: %s '%s' is not in %llu-%llu",
-			     cmd, opt, s, (unsigned long long)min,
+			fail(EXIT_USAGE, ERANGE, "%s: %s '%.*s' is not in %llu-%llu",
+			     cmd, opt, SHOWN(s), (unsigned long long)min,
 			     (unsigned long long)max);
 		return -1;
 	}
@@ -120,4 +123,44 @@ const char *queue_url(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, "%s%s", QUEUE_URL_PREFIX, name);
 	return buf;
+}
+
+int queue_and(int argc, char **argv, const char *opt, const char **name,
+	      const char **val)
+{
+	const struct option opts[] = {
+		{ "queue", required_argument, NULL, 'q' },
+		{ "queue-url", required_argument, NULL, 'q' },
+		{ opt, required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cmd = argv[0], *arg = NULL;
+	int c;
+
+	*val = NULL;
+	while ((c = next_opt(argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'q':
+			arg = optarg;
+			break;
+		case 'v':
+			*val = optarg;
+			break;
+		case 'h':
+			return 1;
+		default:
+			return -1;
+		}
+	}
+	if (!positional(cmd, argc, argv, "", NULL))
+		return -1;
+	*name = parse_queue(cmd, arg);
+	if (!*name)
+		return -1;
+	if (!*val) {
+		fail(EXIT_USAGE, EINVAL, "%s: missing --%s", cmd, opt);
+		return -1;
+	}
+	return 0;
 }

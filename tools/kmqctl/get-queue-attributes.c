@@ -1,86 +1,123 @@
 // SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT
 /* kmqctl get-queue-attributes --queue NAME [--attribute-names All|A,B]:
- * the queue's geometry and counters as {"Attributes": {...}} with string
- * values, aws's names where aws has one, kmq's own otherwise. The kernel
- * answers over netlink where it offers the family, else through libkmq. */
+ * the queue's configuration, counters and geometry as {"Attributes": {...}}
+ * with string values, aws's names where aws has one (RedrivePolicy as a
+ * JSON string, FifoQueue and ContentBasedDeduplication on FIFO queues
+ * only), kmq's own otherwise. The kernel answers over netlink where it
+ * offers the family, else through libkmq. */
 #include <stdio.h>
 #include <string.h>
 #include "kmqctl.h"
 #include "kmqnl.h"
 
+struct qstate {
+	struct kmq_info i;
+	struct kmq_policy p;
+};
+
+enum kind { NUM, OCTAL, TEXT };
+
 struct attr {
 	const char *name;
-	bool octal;
-	uint64_t (*get)(const struct kmq_info *i);
+	enum kind kind;
+	uint64_t (*get)(const struct qstate *s);
+	/* TEXT: the value, or NULL when the queue has none to show */
+	struct json_object *(*text)(const struct qstate *s, const char *name);
 };
 
 #define FIELD(fn, expr)							\
-	static uint64_t fn(const struct kmq_info *i) { return (expr); }
-FIELD(a_ready, i->ready)
-FIELD(a_held, i->held)
-FIELD(a_created, i->created_ns / 1000000000ULL)
-FIELD(a_msgsize, i->max_msg_size)
-FIELD(a_capacity, i->capacity)
-FIELD(a_slotsize, i->slot_size)
-FIELD(a_mode, i->mode)
-FIELD(a_uid, i->uid)
-FIELD(a_gid, i->gid)
-FIELD(a_clients, i->clients)
-FIELD(a_sent, i->sent)
-FIELD(a_received, i->received)
-FIELD(a_repaired, i->repaired)
-FIELD(a_corrupt, i->corrupt)
+	static uint64_t fn(const struct qstate *s) { return (expr); }
+FIELD(a_visible, s->i.ready + s->i.queued)
+FIELD(a_notvisible, s->i.leased + s->i.held)
+FIELD(a_delayed, s->i.delayed)
+FIELD(a_created, s->i.created_ns / 1000000000ULL)
+FIELD(a_vis, s->p.visibility_s)
+FIELD(a_ret, s->p.retention_s)
+FIELD(a_delay, s->p.delay_s)
+FIELD(a_wait, s->p.wait_s)
+FIELD(a_msgsize, s->p.max_msg_size)
+FIELD(a_capacity, s->i.capacity)
+FIELD(a_slotsize, s->i.slot_size)
+FIELD(a_slotmsg, s->i.max_msg_size)
+FIELD(a_mode, s->i.mode)
+FIELD(a_uid, s->i.uid)
+FIELD(a_gid, s->i.gid)
+FIELD(a_clients, s->i.clients)
+FIELD(a_sent, s->i.sent)
+FIELD(a_received, s->i.received)
+FIELD(a_repaired, s->i.repaired)
+FIELD(a_corrupt, s->i.corrupt)
+FIELD(a_expired_leases, s->i.lease_expired)
+FIELD(a_dead, s->i.dead_lettered)
+FIELD(a_dlqfail, s->i.dlq_failed)
+FIELD(a_expired, s->i.expired)
+FIELD(a_dedup, s->i.deduplicated)
+
+static struct json_object *t_arn(const struct qstate *s, const char *name)
+{
+	char buf[KMQ_NAME_LEN + 40];
+
+	return json_object_new_string(queue_arn(buf, sizeof(buf), name));
+}
+
+static struct json_object *t_redrive(const struct qstate *s, const char *name)
+{
+	char buf[KMQ_NAME_LEN + 40], json[KMQ_NAME_LEN + 128];
+
+	if (!s->p.dlq[0] || !s->p.max_receive)
+		return NULL;
+	snprintf(json, sizeof(json),
+		 "{\"deadLetterTargetArn\":\"%s\",\"maxReceiveCount\":%u}",
+		 queue_arn(buf, sizeof(buf), s->p.dlq), s->p.max_receive);
+	return json_object_new_string(json);
+}
+
+static struct json_object *t_fifo(const struct qstate *s, const char *name)
+{
+	return s->p.flags & KMQ_POL_FIFO ? json_object_new_string("true") : NULL;
+}
+
+static struct json_object *t_cbd(const struct qstate *s, const char *name)
+{
+	if (!(s->p.flags & KMQ_POL_FIFO))
+		return NULL;
+	return json_object_new_string(s->p.flags & KMQ_POL_CONTENT_DEDUP ?
+				      "true" : "false");
+}
 
 static const struct attr attrs[] = {
-	{ "ApproximateNumberOfMessages", false, a_ready },
-	{ "ApproximateNumberOfMessagesNotVisible", false, a_held },
-	{ "CreatedTimestamp", false, a_created },
-	{ "MaximumMessageSize", false, a_msgsize },
-	{ "Capacity", false, a_capacity },
-	{ "SlotSize", false, a_slotsize },
-	{ "Mode", true, a_mode },
-	{ "OwnerUid", false, a_uid },
-	{ "OwnerGid", false, a_gid },
-	{ "Clients", false, a_clients },
-	{ "MessagesSent", false, a_sent },
-	{ "MessagesReceived", false, a_received },
-	{ "MessagesRepaired", false, a_repaired },
-	{ "CorruptEntries", false, a_corrupt },
+	{ "QueueArn", TEXT, NULL, t_arn },
+	{ "ApproximateNumberOfMessages", NUM, a_visible, NULL },
+	{ "ApproximateNumberOfMessagesNotVisible", NUM, a_notvisible, NULL },
+	{ "ApproximateNumberOfMessagesDelayed", NUM, a_delayed, NULL },
+	{ "CreatedTimestamp", NUM, a_created, NULL },
+	{ "VisibilityTimeout", NUM, a_vis, NULL },
+	{ "MessageRetentionPeriod", NUM, a_ret, NULL },
+	{ "DelaySeconds", NUM, a_delay, NULL },
+	{ "ReceiveMessageWaitTimeSeconds", NUM, a_wait, NULL },
+	{ "MaximumMessageSize", NUM, a_msgsize, NULL },
+	{ "RedrivePolicy", TEXT, NULL, t_redrive },
+	{ "FifoQueue", TEXT, NULL, t_fifo },
+	{ "ContentBasedDeduplication", TEXT, NULL, t_cbd },
+	{ "Capacity", NUM, a_capacity, NULL },
+	{ "SlotSize", NUM, a_slotsize, NULL },
+	{ "SlotMessageSize", NUM, a_slotmsg, NULL },
+	{ "Mode", OCTAL, a_mode, NULL },
+	{ "OwnerUid", NUM, a_uid, NULL },
+	{ "OwnerGid", NUM, a_gid, NULL },
+	{ "Clients", NUM, a_clients, NULL },
+	{ "MessagesSent", NUM, a_sent, NULL },
+	{ "MessagesReceived", NUM, a_received, NULL },
+	{ "MessagesRepaired", NUM, a_repaired, NULL },
+	{ "CorruptEntries", NUM, a_corrupt, NULL },
+	{ "LeasesExpired", NUM, a_expired_leases, NULL },
+	{ "MessagesDeadLettered", NUM, a_dead, NULL },
+	{ "DeadLetterFailures", NUM, a_dlqfail, NULL },
+	{ "MessagesExpired", NUM, a_expired, NULL },
+	{ "MessagesDeduplicated", NUM, a_dedup, NULL },
 };
 
 #define NATTRS	(sizeof(attrs) / sizeof(attrs[0]))
-
-/* select_attrs - mark the attributes named in the comma-separated @list
- * ("All" for every one). */
-static int select_attrs(const char *cmd, const char *list, bool *want)
-{
-	const char *p = list;
-	size_t i, len;
-
-	for (;;) {
-		len = strcspn(p, ",");
-		if (len == 3 && !strncmp(p, "All", 3)) {
-			for (i = 0; i < NATTRS; i++)
-				want[i] = true;
-		} else {
-			for (i = 0; i < NATTRS; i++)
-				if (strlen(attrs[i].name) == len &&
-				    !strncmp(attrs[i].name, p, len))
-					break;
-			if (i == NATTRS || !len) {
-				fail(EXIT_USAGE, EINVAL,
-				     "%s: unknown attribute name '%.*s'", cmd,
-				     (int)len, p);
-				return -1;
-			}
-			want[i] = true;
-		}
-		p += len;
-		if (!*p)
-			return 0;
-		p++;	/* past the comma: a name must follow */
-	}
-}
 
 int get_queue_attributes_main(int argc, char **argv)
 {
@@ -94,7 +131,8 @@ int get_queue_attributes_main(int argc, char **argv)
 	const char *cmd = argv[0], *arg = NULL, *name;
 	struct json_object *out, *obj;
 	bool want[NATTRS] = { false }, some = false;
-	struct kmq_info info;
+	const char *names[NATTRS];
+	struct qstate st;
 	struct kmqnl *nl;
 	char buf[32];
 	size_t i;
@@ -106,7 +144,10 @@ int get_queue_attributes_main(int argc, char **argv)
 			arg = optarg;
 			break;
 		case 'a':
-			if (select_attrs(cmd, optarg, want))
+			for (i = 0; i < NATTRS; i++)
+				names[i] = attrs[i].name;
+			if (parse_names_list(cmd, "--attribute-names", optarg,
+					     names, NATTRS, want))
 				return EXIT_USAGE;
 			some = true;
 			break;
@@ -126,22 +167,33 @@ int get_queue_attributes_main(int argc, char **argv)
 	if (c)
 		return c;
 	if (nl) {
-		err = kmqnl_get(nl, name, &info);
+		err = kmqnl_get(nl, name, &st.i);
 		if (err)
 			return ctl_netlink_fail(cmd, nl, err, name);
 		kmqnl_close(nl);
 	} else {
-		err = kmq_info(name, &info);
+		err = kmq_info(name, &st.i);
 		if (err)
 			return fail(EXIT_FAIL, err, "%s: %s", cmd, name);
 	}
+	err = kmq_get_policy(name, &st.p);
+	if (err)
+		return fail(EXIT_FAIL, err, "%s: %s", cmd, name);
 	obj = json_object_new_object();
 	for (i = 0; i < NATTRS; i++) {
-		uint64_t v = attrs[i].get(&info);
+		uint64_t v;
 
 		if (some && !want[i])
 			continue;
-		if (attrs[i].octal) {
+		if (attrs[i].kind == TEXT) {
+			struct json_object *t = attrs[i].text(&st, name);
+
+			if (t)
+				json_object_object_add(obj, attrs[i].name, t);
+			continue;
+		}
+		v = attrs[i].get(&st);
+		if (attrs[i].kind == OCTAL) {
 			snprintf(buf, sizeof(buf), "%04llo", (unsigned long long)v);
 			json_object_object_add(obj, attrs[i].name,
 					       json_object_new_string(buf));

@@ -11,20 +11,41 @@
 
 const struct command commands[] = {
 	{ "create-queue", create_queue_main,
-	  "NAME [--capacity N] [--max-message-size BYTES] [--mode 0600]",
-	  "create a queue (no error if it exists with the same geometry)" },
+	  "NAME [--capacity N] [--max-message-size BYTES] [--mode 0600] [--attributes JSON|K=V,...]",
+	  "create a queue (no error if it exists the same); NAME.fifo: FIFO" },
 	{ "delete-queue", delete_queue_main, "NAME",
 	  "remove a queue's name; open handles keep working until closed" },
 	{ "list-queues", list_queues_main, "[--queue-name-prefix PREFIX]",
 	  "list queue URLs" },
 	{ "send-message", send_message_main,
-	  "--queue NAME --message-body TEXT|-",
+	  "--queue NAME --message-body TEXT|- [--delay-seconds 0-900] [--message-attributes JSON] [--message-group-id G] [--message-deduplication-id D]",
 	  "send one message; '-' reads the body from standard input" },
+	{ "send-message-batch", send_message_batch_main,
+	  "--queue NAME --entries JSON",
+	  "send up to 10 messages: [{\"Id\", \"MessageBody\", ...}]" },
 	{ "receive-message", receive_message_main,
-	  "--queue NAME [--max-number-of-messages 1-10] [--wait-time-seconds 0-20]",
-	  "receive messages; prints nothing when there are none" },
-	{ "get-queue-attributes", get_queue_attributes_main, "--queue NAME",
+	  "--queue NAME [--max-number-of-messages 1-10] [--wait-time-seconds 0-20] [--visibility-timeout 0-43200] [--attribute-names All|A,B] [--message-attribute-names All|N,P.*]",
+	  "receive with a lease; prints nothing when there are none" },
+	{ "delete-message", delete_message_main,
+	  "--queue NAME --receipt-handle H",
+	  "delete a received message (end its lease)" },
+	{ "delete-message-batch", delete_message_batch_main,
+	  "--queue NAME --entries JSON",
+	  "delete up to 10: [{\"Id\", \"ReceiptHandle\"}]" },
+	{ "change-message-visibility", change_message_visibility_main,
+	  "--queue NAME --receipt-handle H --visibility-timeout 0-43200",
+	  "end a lease that many seconds from now" },
+	{ "purge-queue", purge_queue_main, "--queue NAME",
+	  "drop every message of a queue" },
+	{ "get-queue-attributes", get_queue_attributes_main,
+	  "--queue NAME [--attribute-names All|A,B]",
 	  "show a queue's attributes and counters" },
+	{ "set-queue-attributes", set_queue_attributes_main,
+	  "--queue NAME --attributes JSON|K=V,...",
+	  "change VisibilityTimeout, RedrivePolicy, ..." },
+	{ "start-message-move-task", start_message_move_task_main,
+	  "--source Q [--destination Q] [--max-number-of-messages-per-second 1-500]",
+	  "move a dead-letter queue's messages back (redrive)" },
 	{ "help", help_main, "[COMMAND]", "show this help, or a command's" },
 	{ NULL, NULL, NULL, NULL }
 };
@@ -52,7 +73,7 @@ void usage(const char *cmd)
 	       "A queue is named by NAME or by its URL kmq:///NAME.\n\n"
 	       "Commands:\n");
 	for (c = commands; c->name; c++)
-		printf("  %-22s %s\n", c->name, c->help);
+		printf("  %-26s %s\n", c->name, c->help);
 	printf("\n'kmqctl help COMMAND' or 'kmqctl COMMAND --help' for a command's\n"
 	       "arguments. Message bodies that are not valid UTF-8 are printed\n"
 	       "base64-encoded, with \"BodyEncoding\": \"base64\" beside them.\n"

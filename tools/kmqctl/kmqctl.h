@@ -38,6 +38,13 @@ int list_queues_main(int argc, char **argv);
 int send_message_main(int argc, char **argv);
 int receive_message_main(int argc, char **argv);
 int get_queue_attributes_main(int argc, char **argv);
+int set_queue_attributes_main(int argc, char **argv);
+int delete_message_main(int argc, char **argv);
+int change_message_visibility_main(int argc, char **argv);
+int send_message_batch_main(int argc, char **argv);
+int delete_message_batch_main(int argc, char **argv);
+int purge_queue_main(int argc, char **argv);
+int start_message_move_task_main(int argc, char **argv);
 int help_main(int argc, char **argv);
 
 /* fail - print "kmqctl: <what>: <error text for -@err>" and return @status. */
@@ -79,6 +86,11 @@ int ctl_netlink(const char *cmd, struct kmqnl **nl);
  * close @nl and return EXIT_FAIL. */
 int ctl_netlink_fail(const char *cmd, struct kmqnl *nl, int err,
 		     const char *what);
+/* queue_and - the arguments of a verb that takes --queue NAME and one
+ * more required --@opt VALUE: 0 with both set, 1 after --help, -1 after
+ * printing a usage error. */
+int queue_and(int argc, char **argv, const char *opt, const char **name,
+	      const char **val);
 
 /* queue_url - "kmq:///NAME" into @buf. */
 const char *queue_url(char *buf, size_t len, const char *name);
@@ -100,5 +112,97 @@ struct json_object *json_u64(uint64_t v);
 /* print_json - print @obj to stdout the way aws does, and free it.
  * Returns 0 or EXIT_FAIL after printing a write error. */
 int print_json(const char *cmd, struct json_object *obj);
+
+/* ---- SQS semantics (sqsargs.c): the arguments and output of the verbs
+ * that aws sqs shapes. Parsers print one error line naming the field and
+ * its valid range, and return -1; they touch no queue. */
+
+/* Queue attributes given with --attributes; has_* say which. */
+struct qattrs {
+	bool has_vis, has_ret, has_delay, has_wait, has_size, has_redrive,
+	     has_fifo, has_cbd;
+	uint32_t vis, ret, delay, wait, size, max_receive;
+	bool fifo, cbd;
+	char dlq[KMQ_NAME_LEN];		/* "" with has_redrive: remove it */
+};
+
+/* parse_qattrs - a JSON object of string values, or Key=Value,... */
+int parse_qattrs(const char *cmd, const char *arg, struct qattrs *a);
+/* qattrs_apply - @a onto policy @p; -1 (printed) for what cannot change
+ * (FifoQueue) or does not apply (ContentBasedDeduplication off FIFO). */
+int qattrs_apply(const char *cmd, const struct qattrs *a,
+		 struct kmq_policy *p);
+
+/* parse_name_or_arn - a queue NAME, kmq:///NAME or
+ * arn:aws:sqs:REGION:ACCOUNT:NAME into its name (NULL, printed: bad). */
+const char *parse_name_or_arn(const char *cmd, const char *opt,
+			      const char *s);
+/* queue_arn - "arn:aws:sqs:local:000000000000:NAME" into @buf. */
+const char *queue_arn(char *buf, size_t len, const char *name);
+
+/* Message attributes of one message (--message-attributes, or an entry's
+ * MessageAttributes): the attributes point into @json and @bin. */
+struct mattrs {
+	struct kmq_attr a[KMQ_ATTR_MAX];
+	unsigned int n;
+	struct json_object *json;		/* owned */
+	unsigned char *bin[KMQ_ATTR_MAX];	/* decoded BinaryValues */
+};
+
+int parse_mattrs(const char *cmd, const char *what, const char *arg,
+		 struct mattrs *m);
+int mattrs_from_json(const char *cmd, const char *what,
+		     struct json_object *obj, struct mattrs *m);
+void mattrs_free(struct mattrs *m);
+
+/* md5_attrs_hex - MD5OfMessageAttributes as SQS computes it. */
+void md5_attrs_hex(const struct kmq_attr *a, unsigned int n, char out[33]);
+/* json_mattrs - {"name": {"StringValue"|"BinaryValue": ..., "DataType":
+ * ...}} as aws prints MessageAttributes. */
+struct json_object *json_mattrs(const struct kmq_attr *a, unsigned int n);
+
+/* One entry of send-message-batch --entries. */
+struct send_entry {
+	const char *id, *body, *group, *dedup;
+	size_t len;
+	int delay_s;			/* -1: none given */
+	struct mattrs attrs;
+};
+/* One entry of delete-message-batch --entries: the handle string is
+ * checked later, so that a bad one fails only its entry, as in aws. */
+struct receipt_entry {
+	const char *id, *handle;
+};
+
+/* parse_send_entries / parse_receipt_entries - a JSON array of 1..10
+ * entries with distinct Ids; *@root keeps the strings (json_object_put
+ * it, and mattrs_free each send entry's attrs). Return the count or -1. */
+int parse_send_entries(const char *cmd, const char *arg,
+		       struct send_entry *e, struct json_object **root);
+int parse_receipt_entries(const char *cmd, const char *arg,
+			  struct receipt_entry *e, struct json_object **root);
+
+/* Receipt handles: the kernel's 64-bit receipt as 20 characters of
+ * base64 with a version byte and a 32-bit check, so a mistyped or
+ * made-up handle is told apart from a stale one. */
+#define RECEIPT_STR_LEN	20
+void receipt_encode(uint64_t receipt, char out[RECEIPT_STR_LEN + 1]);
+int receipt_decode(const char *s, uint64_t *receipt);	/* 0 or -EINVAL */
+
+/* parse_names_list - a comma list of names into @want (indexes of @names,
+ * "All" for every one); -1 (printed) for a name not in @names. */
+int parse_names_list(const char *cmd, const char *opt, const char *list,
+		     const char *const *names, size_t n, bool *want);
+
+/* sqs_error_code - the aws error code for a -errno of one message. */
+const char *sqs_error_code(int err);
+
+/* settle_one (delete-message.c) - delete (@vis < 0) or change the
+ * visibility of the message behind receipt handle string @handle on queue
+ * @name, printing any error. Returns the exit status. */
+int settle_one(const char *cmd, const char *name, const char *handle, int vis);
+/* policy_error (set-queue-attributes.c) - print the error of setting @p. */
+int policy_error(const char *cmd, const char *name, const struct kmq_policy *p,
+		 int err);
 
 #endif /* KMQCTL_H */

@@ -129,6 +129,107 @@
  * kmq_info.corrupt) whatever is not valid. A process that scribbles over a
  * queue it mapped can lose or garble that queue's messages, never harm the
  * kernel or another queue.
+ *
+ * == SQS semantics (KMQ_FEAT_LEASES, _DELAY, _FIFO) ==
+ *
+ * Every queue has a policy (struct kmq_policy; KMQ_IOC_SET_POLICY and
+ * KMQ_IOC_GET_POLICY on the control fd; setting needs the owner or
+ * CAP_SYS_ADMIN; -EPERM): default visibility timeout, retention, default delay,
+ * default long-poll wait, maximum message size, and a redrive policy (a
+ * dead-letter queue and maxReceiveCount). A new queue has the defaults:
+ * visibility 30 s, retention 4 days, no delay, no wait, no redrive.
+ *
+ * Two ways to receive coexist on a standard queue:
+ *   - plain: KMQ_IOC_RECV or the mapped fast path pop the ready ring and the
+ *     message is gone once released ("receive and delete at once"). This
+ *     path knows nothing of leases and pays nothing for them.
+ *   - leased: KMQ_IOC_SQS_RECV pops the ready ring in the kernel, gives the
+ *     slot to the kernel (state KMQ_SLOT_LEASED, owner 0) for the visibility
+ *     timeout and returns a copy plus a receipt handle. KMQ_IOC_SQS_DELETE
+ *     with that handle frees the slot; KMQ_IOC_SQS_CHVIS sets the deadline
+ *     to now + a new timeout. When the deadline passes (a kernel timer,
+ *     whether or not any process is alive) the message is pushed onto the
+ *     ready ring again and its next receive counts one more. A receipt
+ *     handle is (generation << 20 | slot): every lease increments the
+ *     slot's generation, so a handle from an earlier lease (stale) is
+ *     refused with -ENOENT and never touches the current one.
+ *     -ENOENT is also what a handle of a message that is not in flight
+ *     (deleted, expired, purged, dead-lettered) gets: SQS's
+ *     MessageNotInflight / ReceiptHandleIsInvalid. A handle naming no slot
+ *     is -EINVAL. A RECV message whose copy-out faults gets status -EFAULT
+ *     and stays leased until its deadline.
+ * The kernel's lease state (deadline, generation, receive count, first
+ * receive time) is kernel memory; the slot header mirrors gen,
+ * receive_count and first_receive_ns for readers, never read back.
+ *
+ * Dead letters: with a redrive policy, a message whose lease expires when
+ * it has been received max_receive times is moved to the dead-letter queue
+ * (named by policy.dlq, which must exist, be a standard queue and not the
+ * queue itself) instead of becoming visible again: copied with its
+ * attributes, id, sender and sent time, then freed in the source. If the
+ * dead-letter queue is gone or full the message becomes visible again and
+ * the move is retried at its next expiry (counted in kmq_info.dlq_failed).
+ * KMQ_IOC_SQS_MOVE moves up to a count of visible messages from one queue to
+ * another the same way (redrive back from a dead-letter queue); both must
+ * be standard queues and distinct (-EINVAL). A message that finds no room
+ * in the destination stays in the source, at the end of its ready ring.
+ *
+ * Delay: KMQ_IOC_SQS_SEND with a delay (per message, or the queue's default
+ * delay) keeps the message in the kernel (KMQ_SLOT_DELAYED) until it is due,
+ * then pushes it onto the ready ring. A standard queue's SQS_SEND waits for
+ * a free slot (first message only, as KMQ_IOC_SEND); a message that gets
+ * none has status -EAGAIN or -ETIMEDOUT. Mapped senders must send through
+ * KMQ_IOC_SQS_SEND while hdr.policy_delay_s is nonzero (libkmq does);
+ * a mapped sender that does not only makes its own messages undelayed.
+ *
+ * Retention: a message older than policy.retention_s (by its sent time) is
+ * dropped and counted (kmq_info.expired) instead of being delivered: by the
+ * kernel's sweep of the ready ring's head (once a second, queues that have
+ * a name), at leased receive, at lease expiry and when a delay ends. A
+ * sent time of 0 (a mapped sender that did not write one) never expires;
+ * the sweep stops at the first message that has not expired. The
+ * module parameter retention_unit_ms (default 1000, root only) is the
+ * length of one second of retention_s, so that tests can shorten it.
+ * KMQ_IOC_SQS_PURGE drops every visible, delayed and leased message at once
+ * (not those a plain receiver holds); it needs the owner or CAP_SYS_ADMIN.
+ *
+ * FIFO queues (created with KMQ_CREATE_FIFO; the name must end in ".fifo"
+ * and such a name needs the flag) are served by the kernel only: send with
+ * KMQ_IOC_SQS_SEND (a group id is required), receive with KMQ_IOC_SQS_RECV
+ * (plain KMQ_IOC_RECV on a FIFO queue receives and deletes under the same
+ * group rules; mapping is refused with -EOPNOTSUPP; KMQ_IOC_SEND is
+ * refused with -EINVAL). Messages of one group are delivered in send order;
+ * while any message of a group is in flight, no other message of that group
+ * is delivered; an expired message goes back to the front of its group.
+ * One receive returns messages of one group only. Each accepted message
+ * gets a sequence number, increasing per queue. A FIFO queue's messages
+ * follow the queue's delay only (KMQ_SQSMSG_DELAY is -EINVAL, as SQS), and
+ * its SQS_SEND never waits for a free slot (-EAGAIN). Deduplication: a message
+ * whose deduplication id (given, or the SHA-256 of its body with
+ * KMQ_POL_CONTENT_DEDUP; neither is -EINVAL) was accepted in the last
+ * deduplication window (5 minutes; the module parameter dedup_window_ms)
+ * is accepted again but not enqueued: the reply carries the first one's
+ * id and sequence number, and KMQ_SQSMSG_DUPLICATE. The kernel keeps at
+ * most 16 deduplication entries per slot (at least 1024, at most 256 Ki)
+ * per queue; past that the oldest is forgotten first.
+ *
+ * Message attributes: up to KMQ_ATTR_MAX per message, stored in the slot
+ * before the body (attr_len bytes, struct kmq_slot.attr_len) in this
+ * encoding, all integers little endian, no padding:
+ *     u8 count (1..KMQ_ATTR_MAX); then count times:
+ *       u8 name_len, u8 type_len, u32 value_len,
+ *       name (name_len bytes), type (type_len), value (value_len)
+ * and nothing after the last one (attr_len 0: no attributes).
+ * name: 1..255 of [A-Za-z0-9_.-], not starting with "AWS." or "Amazon."
+ * (any case), no "..", not starting or ending with "."; type (at most 255
+ * bytes): "String", "Number" or "Binary", optionally followed by "." and a
+ * custom suffix of 1 or more printable ASCII characters (0x21..0x7e);
+ * value: 1 or more bytes; Number values are decimal numbers:
+ * [+-]digits[.digits] or [+-].digits, at most 38 digits, then optionally
+ * e or E, a sign and 1..3 digits. The names are unique (case-sensitive).
+ * The kernel checks all of this on KMQ_IOC_SQS_SEND (-EINVAL); attr_len +
+ * body length must fit in the policy's max_msg_size (-EMSGSIZE). A mapped
+ * sender may write anything there; receivers must parse it defensively.
  */
 #ifndef _UAPI_LINUX_KMQ_H
 #define _UAPI_LINUX_KMQ_H
@@ -152,8 +253,11 @@
 #define KMQ_FEAT_COPY		(1ULL << 1)	/* SEND/RECV ioctls */
 #define KMQ_FEAT_MMAP		(1ULL << 2)	/* KMQ_OPEN_MAP + mmap */
 #define KMQ_FEAT_REPAIR		(1ULL << 3)	/* crash repair on release */
-/* Reserved for the next capabilities, in this order of arrival:
- * leases/visibility/DLQ, delay/retention, FIFO groups, streams. */
+#define KMQ_FEAT_LEASES		(1ULL << 4)	/* SQS_RECV/DELETE/CHVIS, policy,
+						 * redrive, retention, purge */
+#define KMQ_FEAT_DELAY		(1ULL << 5)	/* delayed sends */
+#define KMQ_FEAT_FIFO		(1ULL << 6)	/* FIFO queues, deduplication */
+/* Reserved for the next capabilities: streams. */
 
 /* Queue types (kmq_create.type). Streams will get their own type. */
 #define KMQ_TYPE_QUEUE		0
@@ -183,7 +287,10 @@
 #define KMQ_SLOT_CLAIMED	1	/* held by a producer writing it */
 #define KMQ_SLOT_READY		2	/* written; in (or going to) the ready ring */
 #define KMQ_SLOT_BORROWED	3	/* held by a consumer reading it */
-/* 4.. reserved: kernel-held states (leased, delayed, dead-lettered). */
+/* Kernel-held states: owner 0, in no ring cell, known to the kernel. */
+#define KMQ_SLOT_LEASED		4	/* received with a lease, in flight */
+#define KMQ_SLOT_DELAYED	5	/* sent with a delay, not yet due */
+#define KMQ_SLOT_QUEUED		6	/* FIFO: waiting in its group */
 
 /* Two counters of one ring, each alone on a pair of cache lines so that
  * adjacent-line prefetch does not make producers and consumers share. */
@@ -212,7 +319,9 @@ struct kmq_hdr {
 	__u64 slots_off;		/* offset of slot 0 */
 	__u64 size;			/* bytes of the whole mapping */
 	__u64 created_ns;		/* CLOCK_REALTIME at creation */
-	__u64 reserved0[7];		/* up to 128 bytes */
+	__u32 policy_delay_s;		/* mirror of the policy's delay */
+	__u32 policy_flags;		/* mirror of kmq_policy.flags */
+	__u64 reserved0[6];		/* up to 128 bytes */
 
 	struct kmq_ring_ctl free;	/* at 128 */
 	struct kmq_ring_ctl ready;	/* at 384 */
@@ -240,9 +349,10 @@ struct kmq_slot {
 	__u32 sender_uid;		/* sender's uid: self-reported on the fast
 					 * path; on the copy path as the initial
 					 * user namespace sees it */
-	__u32 gen;			/* reserved: receipt generation (leases) */
-	__u32 receive_count;		/* reserved: leases */
-	__u64 first_receive_ns;		/* reserved: leases */
+	__u32 gen;			/* lease generation (kernel's mirror) */
+	__u32 receive_count;		/* leased receives (kernel's mirror) */
+	__u64 first_receive_ns;		/* CLOCK_REALTIME of the first leased
+					 * receive, 0: none (kernel's mirror) */
 	__u64 reserved;
 };
 
@@ -252,6 +362,8 @@ struct kmq_slot {
 #define KMQ_CREATE_EXCL		(1U << 0)	/* -EEXIST if it exists (else
 						 * an existing queue with the
 						 * same geometry is fine) */
+#define KMQ_CREATE_FIFO		(1U << 1)	/* a FIFO queue: the name must
+						 * end in ".fifo" */
 /* kmq_open.flags (also kmq_create.open_flags) */
 #define KMQ_OPEN_SEND		(1U << 0)	/* may send (needs write) */
 #define KMQ_OPEN_RECV		(1U << 1)	/* may receive (needs read) */
@@ -290,7 +402,9 @@ struct kmq_name {
  * clamped snapshots: a process with a writable mapping can make them lie.
  */
 struct kmq_info {
-	char name[KMQ_NAME_LEN];	/* in: name (control fd); out: name */
+	char name[KMQ_NAME_LEN];	/* in: name (control fd); out: name.
+					 * The only input: the rest is output,
+					 * whatever it holds on input */
 	__u64 features;			/* KMQ_FEAT_* this kernel supports */
 	__u32 type;
 	__u32 capacity;
@@ -308,12 +422,22 @@ struct kmq_info {
 	__u64 slots_off;
 	__u64 created_ns;
 	__u64 ready;			/* messages waiting in the ready ring */
-	__u64 held;			/* slots held by clients (in flight) */
+	__u64 held;			/* slots held by clients (in flight),
+					 * not by the kernel */
 	__u64 sent;			/* pushes onto the ready ring, ever */
 	__u64 received;			/* pops from the ready ring, ever */
 	__u64 repaired;			/* slots given back by crash repair */
 	__u64 corrupt;			/* invalid entries skipped */
-	__u64 reserved[8];
+	/* KMQ_FEAT_LEASES and later: */
+	__u64 leased;			/* in flight with a lease (NotVisible) */
+	__u64 delayed;			/* waiting for their delay (Delayed) */
+	__u64 queued;			/* FIFO: visible, held in groups; the
+					 * visible total is ready + queued */
+	__u64 lease_expired;		/* leases that expired, ever */
+	__u64 dead_lettered;		/* moved to the dead-letter queue, ever */
+	__u64 dlq_failed;		/* moves that found no room, ever */
+	__u64 expired;			/* dropped by retention or purge, ever */
+	__u64 deduplicated;		/* FIFO sends dropped as duplicates */
 };
 
 struct kmq_list {
@@ -353,6 +477,121 @@ struct kmq_io {
 	__u64 reserved[2];
 };
 
+/* ---- SQS semantics ---------------------------------------------------- */
+
+#define KMQ_VISIBILITY_MAX	43200		/* s, 12 hours */
+#define KMQ_VISIBILITY_DEFAULT	30
+#define KMQ_RETENTION_MIN	60		/* s */
+#define KMQ_RETENTION_MAX	1209600		/* s, 14 days */
+#define KMQ_RETENTION_DEFAULT	345600		/* s, 4 days */
+#define KMQ_DELAY_MAX		900		/* s */
+#define KMQ_WAIT_MAX		20		/* s, long polling */
+#define KMQ_RECEIVES_MAX	1000		/* redrive maxReceiveCount */
+#define KMQ_SQS_BATCH_MAX	10		/* messages per SQS_* call */
+#define KMQ_GROUP_LEN		128		/* group/dedup id field bytes:
+						 * up to 127 characters + NUL */
+#define KMQ_ATTR_MAX		10		/* attributes per message */
+#define KMQ_DEDUP_WINDOW_S	300		/* default deduplication window */
+
+/* kmq_policy.flags */
+#define KMQ_POL_FIFO		(1U << 0)	/* read-only: created FIFO */
+#define KMQ_POL_CONTENT_DEDUP	(1U << 1)	/* FIFO: dedup id = SHA-256 of body */
+
+/* A queue's policy: KMQ_IOC_GET_POLICY fills it by name;
+ * KMQ_IOC_SET_POLICY replaces all of it (read, change, write). Out-of-range
+ * values are -EINVAL (ranges above). */
+struct kmq_policy {
+	char name[KMQ_NAME_LEN];	/* the queue */
+	__u32 flags;			/* KMQ_POL_*; FIFO cannot change */
+	__u32 visibility_s;		/* default lease, 0..KMQ_VISIBILITY_MAX */
+	__u32 retention_s;		/* KMQ_RETENTION_MIN..MAX */
+	__u32 delay_s;			/* default delay, 0..KMQ_DELAY_MAX */
+	__u32 wait_s;			/* default long-poll wait, 0..KMQ_WAIT_MAX
+					 * (applied by libkmq) */
+	__u32 max_msg_size;		/* largest attributes + body accepted,
+					 * 1..the queue's max_msg_size (its
+					 * default) */
+	__u32 max_receive;		/* redrive: 1..KMQ_RECEIVES_MAX; 0: none */
+	__u32 reserved0;
+	char dlq[KMQ_NAME_LEN];		/* redrive: dead-letter queue, "" none */
+	__u64 reserved[8];
+};
+
+/* struct kmq_sqsmsg.flags */
+#define KMQ_SQSMSG_DELAY	(1U << 0)	/* SEND: delay_s overrides the
+						 * queue's default */
+#define KMQ_SQSMSG_DUPLICATE	(1U << 16)	/* SEND out: FIFO duplicate,
+						 * not enqueued again */
+
+/* One message of KMQ_IOC_SQS_SEND or KMQ_IOC_SQS_RECV. */
+struct kmq_sqsmsg {
+	__u64 body;			/* user pointer */
+	__u64 attrs;			/* user pointer: encoded attributes */
+	__u32 len;			/* SEND: body bytes. RECV in: room at
+					 * body; out: body bytes */
+	__u32 attr_len;			/* SEND: bytes at attrs (0: none). RECV
+					 * in: room at attrs; out: bytes */
+	__u32 flags;			/* KMQ_SQSMSG_* */
+	__u32 delay_s;			/* SEND with KMQ_SQSMSG_DELAY */
+	char group[KMQ_GROUP_LEN];	/* FIFO: MessageGroupId (SEND in, RECV
+					 * out), 1..127 printable ASCII */
+	char dedup[KMQ_GROUP_LEN];	/* FIFO SEND: MessageDeduplicationId,
+					 * "" for content-based */
+	__s32 status;			/* out: 0, or this message's -errno
+					 * (SEND batches go on past a refused
+					 * message) */
+	__u32 receive_count;		/* RECV out */
+	__u64 id;			/* out: message id */
+	__u64 receipt;			/* RECV out: receipt handle */
+	__u64 sent_ns;			/* RECV out: CLOCK_REALTIME */
+	__u64 first_receive_ns;		/* RECV out */
+	__u64 seq;			/* out: FIFO sequence number, else 0 */
+	__u32 sender_pid;		/* RECV out */
+	__u32 sender_uid;		/* RECV out */
+	__u64 reserved[4];
+};
+
+/* KMQ_IOC_SQS_SEND / KMQ_IOC_SQS_RECV. RECV: a RECV message that does not
+ * fit its buffers gets status -EMSGSIZE with the sizes needed, and stays
+ * leased (its receipt is valid). */
+struct kmq_sqsio {
+	__u64 msgs;			/* user pointer to struct kmq_sqsmsg[] */
+	__u32 count;			/* 1..KMQ_SQS_BATCH_MAX */
+	__u32 flags;			/* KMQ_IO_NONBLOCK, KMQ_SQSIO_VISIBILITY */
+	__s64 timeout_ns;		/* RECV: long poll, as kmq_io */
+	__u32 visibility_s;		/* RECV with KMQ_SQSIO_VISIBILITY */
+	__u32 done;			/* out: messages handled */
+	__u64 reserved[2];
+};
+
+#define KMQ_SQSIO_VISIBILITY	(1U << 1)	/* visibility_s overrides */
+
+/* One receipt of KMQ_IOC_SQS_DELETE or KMQ_IOC_SQS_CHVIS. */
+struct kmq_receipt {
+	__u64 receipt;
+	__u32 visibility_s;		/* CHVIS: new timeout from now */
+	__s32 status;			/* out: 0, -ENOENT (not in flight or
+					 * stale), -EINVAL (no such slot) */
+};
+
+struct kmq_receipts {
+	__u64 receipts;			/* user pointer to struct kmq_receipt[] */
+	__u32 count;			/* 1..KMQ_SQS_BATCH_MAX */
+	__u32 done;			/* out: entries with status 0 */
+	__u64 reserved[2];
+};
+
+/* KMQ_IOC_SQS_MOVE on the control fd: move up to count visible messages
+ * from src to dst (both by name; sending rights on dst, receiving on src:
+ * -EACCES), as a dead-letter move does. Both standard, src != dst. */
+struct kmq_move {
+	char src[KMQ_NAME_LEN];
+	char dst[KMQ_NAME_LEN];
+	__u32 count;			/* in: at most; out: moved */
+	__u32 flags;			/* 0 */
+	__u64 reserved[2];
+};
+
 /* KMQ_IOC_WAKE argument bits */
 #define KMQ_WAKE_READERS	(1U << 0)
 #define KMQ_WAKE_WRITERS	(1U << 1)
@@ -370,6 +609,17 @@ struct kmq_io {
 #define KMQ_IOC_SEND	_IOWR(KMQ_IOC_MAGIC, 0x10, struct kmq_io)
 #define KMQ_IOC_RECV	_IOWR(KMQ_IOC_MAGIC, 0x11, struct kmq_io)
 #define KMQ_IOC_WAKE	_IO(KMQ_IOC_MAGIC, 0x12)	/* arg: KMQ_WAKE_* */
+
+/* SQS semantics: control fd */
+#define KMQ_IOC_SET_POLICY	_IOW(KMQ_IOC_MAGIC, 0x20, struct kmq_policy)
+#define KMQ_IOC_GET_POLICY	_IOWR(KMQ_IOC_MAGIC, 0x21, struct kmq_policy)
+#define KMQ_IOC_SQS_PURGE	_IOW(KMQ_IOC_MAGIC, 0x22, struct kmq_name)
+#define KMQ_IOC_SQS_MOVE	_IOWR(KMQ_IOC_MAGIC, 0x23, struct kmq_move)
+/* SQS semantics: queue fd (SEND needs KMQ_OPEN_SEND, the rest RECV) */
+#define KMQ_IOC_SQS_SEND	_IOWR(KMQ_IOC_MAGIC, 0x30, struct kmq_sqsio)
+#define KMQ_IOC_SQS_RECV	_IOWR(KMQ_IOC_MAGIC, 0x31, struct kmq_sqsio)
+#define KMQ_IOC_SQS_DELETE	_IOWR(KMQ_IOC_MAGIC, 0x32, struct kmq_receipts)
+#define KMQ_IOC_SQS_CHVIS	_IOWR(KMQ_IOC_MAGIC, 0x33, struct kmq_receipts)
 
 /* ---- Generic netlink ---------------------------------------------------- */
 
@@ -416,7 +666,9 @@ struct kmq_io {
  * Queue attributes of a GET reply: NAME, TYPE, CAPACITY, MAX_MSG_SIZE,
  * SLOT_SIZE, MODE, UID, GID (as the requester's user namespace sees them),
  * CLIENTS (u32); FEATURES, SIZE, FREE_OFF, READY_OFF, SLOTS_OFF, CREATED_NS,
- * READY, HELD, SENT, RECEIVED, REPAIRED, CORRUPT (u64, 8-byte aligned with
+ * READY, HELD, SENT, RECEIVED, REPAIRED, CORRUPT, and the SQS counters
+ * LEASED, DELAYED, QUEUED, LEASE_EXPIRED, DEAD_LETTERED, DLQ_FAILED,
+ * EXPIRED, DEDUPLICATED (u64, 8-byte aligned with
  * KMQ_GENL_A_PAD as nla_put_u64_64bit does; readers skip PAD).
  *
  * Notifications: multicast group KMQ_GENL_MCGRP_EVENTS ("events"), anyone
@@ -430,9 +682,10 @@ struct kmq_io {
  *                  (a copying-path send, or poll() for EPOLLOUT). At most
  *                  one per queue per KMQ_GENL_FULL_INTERVAL_MS; SUPPRESSED
  *                  (u32) counts the ones left out since the last sent.
- *   MSG_DEAD_LETTERED  reserved (SQS): MSG_ID (u64), RECEIVE_COUNT (u32),
+ *   MSG_DEAD_LETTERED  MSG_ID (u64), RECEIVE_COUNT (u32),
  *                  DLQ_NAME: a message moved to the queue's DLQ.
- *   LEASES_EXPIRED reserved (SQS): COUNT (u64) leases expired in one sweep.
+ *   LEASES_EXPIRED COUNT (u64): leases that expired in one pass of the
+ *                  queue's deadline work (made visible or dead-lettered).
  *
  * UID/GID in notifications are as the initial user namespace sees them.
  * Notifications are best effort: a listener that reads too slowly gets
@@ -484,6 +737,15 @@ enum kmq_genl_attr {
 	KMQ_GENL_A_RECEIVE_COUNT,	/* u32 */
 	KMQ_GENL_A_DLQ_NAME,		/* string */
 	KMQ_GENL_A_COUNT,		/* u64 */
+	/* SQS counters of struct kmq_info, all u64: */
+	KMQ_GENL_A_LEASED,
+	KMQ_GENL_A_DELAYED,
+	KMQ_GENL_A_QUEUED,
+	KMQ_GENL_A_LEASE_EXPIRED,
+	KMQ_GENL_A_DEAD_LETTERED,
+	KMQ_GENL_A_DLQ_FAILED,
+	KMQ_GENL_A_EXPIRED,
+	KMQ_GENL_A_DEDUPLICATED,
 	__KMQ_GENL_A_MAX
 };
 #define KMQ_GENL_A_MAX		(__KMQ_GENL_A_MAX - 1)
@@ -493,8 +755,8 @@ enum kmq_genl_event {
 	KMQ_GENL_EVENT_QUEUE_CREATED,
 	KMQ_GENL_EVENT_QUEUE_DELETED,
 	KMQ_GENL_EVENT_QUEUE_FULL,
-	KMQ_GENL_EVENT_MSG_DEAD_LETTERED,	/* reserved: SQS */
-	KMQ_GENL_EVENT_LEASES_EXPIRED,		/* reserved: SQS */
+	KMQ_GENL_EVENT_MSG_DEAD_LETTERED,
+	KMQ_GENL_EVENT_LEASES_EXPIRED,
 	__KMQ_GENL_EVENT_MAX
 };
 #define KMQ_GENL_EVENT_MAX	(__KMQ_GENL_EVENT_MAX - 1)

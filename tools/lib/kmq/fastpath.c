@@ -159,16 +159,16 @@ static int claim(struct kmq_fast *f, __u32 *idx)
 			&f->corrupt);
 }
 
-/* fill - write the header of claimed slot @s for a @len-byte body already
- * in place; returns the message's new id. */
-static __u64 fill(struct kmq_fast *f, struct kmq_slot *s, __u32 len,
-		  __u64 sent_ns)
+/* fill - write the header of claimed slot @s for @alen attribute bytes and
+ * a @len-byte body already in place; returns the message's new id. */
+static inline __u64 fill(struct kmq_fast *f, struct kmq_slot *s, __u32 alen,
+			 __u32 len, __u64 sent_ns)
 {
 	__u64 id = (__u64)f->client_id << KMQ_ID_SEQ_BITS |
 		   (++f->seq & ((1ULL << KMQ_ID_SEQ_BITS) - 1));
 
 	s->len = len;
-	s->attr_len = 0;
+	s->attr_len = alen;
 	s->id = id;
 	s->sent_ns = sent_ns;
 	s->sender_pid = f->pid;
@@ -229,7 +229,7 @@ int kmq_fast_send(struct kmq_fast *f, const struct kmq_iov *msgs,
 		s = kmq_slot_at(&f->v, idx);
 		if (msgs[i].len)
 			memcpy(kmq_slot_data(s), msgs[i].data, msgs[i].len);
-		id = fill(f, s, (__u32)msgs[i].len, sent_ns);
+		id = fill(f, s, 0, (__u32)msgs[i].len, sent_ns);
 		err = publish(f, idx, &pushed);
 		if (err == -EBUSY) {
 			/* Not sent: the slot goes back. */
@@ -245,6 +245,47 @@ int kmq_fast_send(struct kmq_fast *f, const struct kmq_iov *msgs,
 	}
 	wake_check(f, wake, pushed);
 	return i ? (int)i : err;
+}
+
+/* kmq_fast_send_attrs - one message with attributes, written in place:
+ * the encoded attributes, then the body, in a slot claimed here. */
+int kmq_fast_send_attrs(struct kmq_fast *f, const struct kmq_attr *attrs,
+			unsigned int nattrs, __u32 alen, const void *body,
+			size_t len, __u64 *id, unsigned int *wake)
+{
+	unsigned int pushed = 0;
+	struct kmq_slot *s;
+	unsigned char *p;
+	__u32 idx;
+	__u64 mid;
+	int err;
+
+	flush(f, wake);
+	if (len > f->v.max_msg_size || alen > f->v.max_msg_size - len)
+		return -EMSGSIZE;
+	err = claim(f, &idx);
+	if (err)
+		return err;
+	s = kmq_slot_at(&f->v, idx);
+	p = kmq_slot_data(s);
+	if (alen && kmq_attrs_encode(attrs, nattrs, p, alen) != (int)alen) {
+		err = give_back(f, idx, &pushed);	/* checked before: cannot */
+		wake_check(f, wake, pushed);
+		return err ? err : -EINVAL;
+	}
+	if (len)
+		memcpy(p + alen, body, len);
+	mid = fill(f, s, alen, (__u32)len, now_ns());
+	err = publish(f, idx, &pushed);
+	if (err == -EBUSY) {
+		err = give_back(f, idx, &pushed);
+		if (!err)
+			err = -EAGAIN;
+	}
+	wake_check(f, wake, pushed);
+	if (!err && id)
+		*id = mid;
+	return err;
 }
 
 /* kmq_fast_reserve - claim a free slot to be written in place: its index in
@@ -288,7 +329,7 @@ int kmq_fast_commit(struct kmq_fast *f, __u32 idx, size_t len, __u64 *id,
 		return -EINVAL;
 	if (len > f->v.max_msg_size)
 		return -EMSGSIZE;
-	mid = fill(f, s, (__u32)len, now_ns());
+	mid = fill(f, s, 0, (__u32)len, now_ns());
 	err = publish(f, idx, &pushed);
 	wake_check(f, wake, pushed);
 	if (err == -EBUSY)

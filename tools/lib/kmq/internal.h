@@ -112,6 +112,25 @@ struct kmq_backend {
 			 unsigned int n, __u64 *ids, int64_t timeout_ns);
 	int (*recv_copy)(struct kmq *q, struct kmq_rbuf *bufs, unsigned int n,
 			 int64_t timeout_ns);
+
+	/* SQS semantics (kmq.h's "SQS semantics"), checked by sqs.c first. A
+	 * backend that leaves these NULL does not serve them: -EOPNOTSUPP.
+	 * sqs_send gets the messages that cannot take the fast path, checked,
+	 * with their attributes encoded in @attrs[i] (@alen[i] bytes), and
+	 * sets their status/id/seq/duplicate; it returns 0 or the -errno of
+	 * the whole call. */
+	int (*get_policy)(const char *name, struct kmq_policy *p);
+	int (*set_policy)(const struct kmq_policy *p);
+	int (*purge)(const char *name);
+	int (*move)(const char *src, const char *dst, unsigned int max);
+	int (*sqs_send)(struct kmq *q, struct kmq_out *const *msgs,
+			const void *const *attrs, const __u32 *alen,
+			unsigned int n);
+	int (*sqs_recv)(struct kmq *q, struct kmq_in *msgs, unsigned int n,
+			int visibility_s, int64_t timeout_ns);
+	/* @visibility_s < 0: delete; else change the visibility. */
+	int (*sqs_settle)(struct kmq *q, const uint64_t *receipts, int *status,
+			  unsigned int n, int visibility_s);
 };
 
 /* A copying-path borrow: the private buffer that kmq_msg.data points at. */
@@ -177,6 +196,14 @@ KMQ_HIDDEN int kmq_fast_commit(struct kmq_fast *f, __u32 idx, size_t len,
 			       __u64 *id, unsigned int *wake);
 KMQ_HIDDEN int kmq_fast_abort(struct kmq_fast *f, __u32 idx,
 			      unsigned int *wake);
+/* Send one message of kmq_send_msgs() in place: @attrs (@nattrs, already
+ * checked to encode in @alen bytes) then @len body bytes, in one slot.
+ * -EMSGSIZE when they do not fit, -EAGAIN as kmq_fast_send(). */
+KMQ_HIDDEN int kmq_fast_send_attrs(struct kmq_fast *f,
+				   const struct kmq_attr *attrs,
+				   unsigned int nattrs, __u32 alen,
+				   const void *body, size_t len, __u64 *id,
+				   unsigned int *wake);
 KMQ_HIDDEN int kmq_fast_recv(struct kmq_fast *f, struct kmq_rbuf *bufs,
 			     unsigned int n, unsigned int *wake);
 KMQ_HIDDEN int kmq_fast_borrow(struct kmq_fast *f, struct kmq_msg *msg,
@@ -195,6 +222,30 @@ KMQ_HIDDEN int kmq_fast_events(struct kmq_fast *f, int events);
 KMQ_HIDDEN bool kmq_fast_stalled(struct kmq_fast *f, int events);
 /* Arm the need-wakeup flags for @events, then recheck. */
 KMQ_HIDDEN int kmq_fast_arm(struct kmq_fast *f, int events);
+
+/* attrs.c: the size @n attributes encode to (uapi "Message attributes"),
+ * after checking every rule there: -EINVAL. */
+KMQ_HIDDEN int kmq_attrs_size(const struct kmq_attr *attrs, unsigned int n,
+			      size_t *size);
+
+/* kernel.c: one ioctl on a fresh control fd (-ENODEV without kmq.ko). */
+KMQ_HIDDEN int kmq_ctl_ioctl(unsigned long req, void *arg);
+
+/* kernel_sqs.c: the kernel backend's SQS ops, over the SQS ioctls. */
+KMQ_HIDDEN int kmq_kernel_get_policy(const char *name, struct kmq_policy *p);
+KMQ_HIDDEN int kmq_kernel_set_policy(const struct kmq_policy *p);
+KMQ_HIDDEN int kmq_kernel_purge(const char *name);
+KMQ_HIDDEN int kmq_kernel_move(const char *src, const char *dst,
+			       unsigned int max);
+KMQ_HIDDEN int kmq_kernel_sqs_send(struct kmq *q, struct kmq_out *const *msgs,
+				   const void *const *attrs, const __u32 *alen,
+				   unsigned int n);
+KMQ_HIDDEN int kmq_kernel_sqs_recv(struct kmq *q, struct kmq_in *msgs,
+				   unsigned int n, int visibility_s,
+				   int64_t timeout_ns);
+KMQ_HIDDEN int kmq_kernel_sqs_settle(struct kmq *q, const uint64_t *receipts,
+				     int *status, unsigned int n,
+				     int visibility_s);
 
 /* copy.c: the copying path over KMQ_IOC_SEND/RECV, and borrows on it. */
 KMQ_HIDDEN int kmq_ioc_send(struct kmq *q, const struct kmq_iov *msgs,

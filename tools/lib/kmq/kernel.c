@@ -25,8 +25,8 @@ static int ctl_open(void)
 	return -errno;
 }
 
-/* ctl_ioctl - one ioctl on a fresh control fd. */
-static int ctl_ioctl(unsigned long req, void *arg)
+/* kmq_ctl_ioctl - one ioctl on a fresh control fd. */
+int kmq_ctl_ioctl(unsigned long req, void *arg)
 {
 	int fd, ret;
 
@@ -54,7 +54,7 @@ static int kernel_create(const char *name, const struct kmq_qattr *attr)
 	c.max_msg_size = attr->max_msg_size;
 	c.mode = attr->mode;
 	c.flags = attr->flags;
-	return ctl_ioctl(KMQ_IOC_CREATE, &c);
+	return kmq_ctl_ioctl(KMQ_IOC_CREATE, &c);
 }
 
 static int kernel_destroy(const char *name)
@@ -66,7 +66,7 @@ static int kernel_destroy(const char *name)
 	err = kmq_name_copy(n.name, name);
 	if (err)
 		return err;
-	return ctl_ioctl(KMQ_IOC_DELETE, &n);
+	return kmq_ctl_ioctl(KMQ_IOC_DELETE, &n);
 }
 
 static int kernel_info(const char *name, struct kmq_info *info)
@@ -77,7 +77,7 @@ static int kernel_info(const char *name, struct kmq_info *info)
 	err = kmq_name_copy(info->name, name);
 	if (err)
 		return err;
-	return ctl_ioctl(KMQ_IOC_INFO, info);
+	return kmq_ctl_ioctl(KMQ_IOC_INFO, info);
 }
 
 static int kernel_list(struct kmq_info *infos, unsigned int n,
@@ -92,7 +92,7 @@ static int kernel_list(struct kmq_info *infos, unsigned int n,
 	l.infos = (__u64)(uintptr_t)infos;
 	l.count = n;
 	l.start = start;
-	err = ctl_ioctl(KMQ_IOC_LIST, &l);
+	err = kmq_ctl_ioctl(KMQ_IOC_LIST, &l);
 	if (err)
 		return err;
 	if (total)
@@ -159,8 +159,10 @@ static int kernel_open(struct kmq *q, const char *name, unsigned int flags)
 	if (ctl < 0)
 		return ctl;
 	fd = ioctl(ctl, KMQ_IOC_OPEN, &o);
-	if (fd < 0 && errno == EACCES && (o.flags & KMQ_OPEN_MAP)) {
-		/* Not trusted with both directions: copy instead. */
+	if (fd < 0 && (errno == EACCES || errno == EOPNOTSUPP) &&
+	    (o.flags & KMQ_OPEN_MAP)) {
+		/* Not trusted with both directions, or a queue that is served
+		 * by the kernel only (FIFO): copy instead. */
 		o.flags &= ~KMQ_OPEN_MAP;
 		fd = ioctl(ctl, KMQ_IOC_OPEN, &o);
 	}
@@ -249,4 +251,11 @@ const struct kmq_backend kmq_kernel_backend = {
 	.wait = kernel_wait,
 	.send_copy = kmq_ioc_send,
 	.recv_copy = kmq_ioc_recv,
+	.get_policy = kmq_kernel_get_policy,
+	.set_policy = kmq_kernel_set_policy,
+	.purge = kmq_kernel_purge,
+	.move = kmq_kernel_move,
+	.sqs_send = kmq_kernel_sqs_send,
+	.sqs_recv = kmq_kernel_sqs_recv,
+	.sqs_settle = kmq_kernel_sqs_settle,
 };

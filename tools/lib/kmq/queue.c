@@ -30,6 +30,15 @@ void kmq_attach(struct kmq *q, void *base, const struct kmq_layout *l,
 	q->client_id = client_id;
 }
 
+/* fifo_name - a name ending in ".fifo", which FIFO queues and only they
+ * have. */
+static bool fifo_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 5 && !strcmp(name + len - 5, ".fifo");
+}
+
 KMQ_EXPORT int kmq_create(const char *name, const struct kmq_qattr *attr)
 {
 	struct kmq_qattr a = { 0 };
@@ -40,7 +49,9 @@ KMQ_EXPORT int kmq_create(const char *name, const struct kmq_qattr *attr)
 		a = *attr;
 	if (!kmq_name_valid(name) || a.capacity > KMQ_CAPACITY_MAX ||
 	    a.max_msg_size > KMQ_MSG_MAX || a.mode > 0777 ||
-	    (a.flags & ~KMQ_CREATE_EXCL))
+	    (a.flags & ~(KMQ_CREATE_EXCL | KMQ_CREATE_FIFO)))
+		return -EINVAL;
+	if (!(a.flags & KMQ_CREATE_FIFO) != !fifo_name(name))
 		return -EINVAL;
 	if (!a.capacity)
 		a.capacity = KMQ_DEFAULT_CAPACITY;

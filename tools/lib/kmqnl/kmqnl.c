@@ -395,7 +395,15 @@ int kmqnl_parse_info(struct nl_msg *msg, struct kmq_info *i)
 	    get_u64(tb, KMQ_GENL_A_SENT, (uint64_t *)&i->sent) ||
 	    get_u64(tb, KMQ_GENL_A_RECEIVED, (uint64_t *)&i->received) ||
 	    get_u64(tb, KMQ_GENL_A_REPAIRED, (uint64_t *)&i->repaired) ||
-	    get_u64(tb, KMQ_GENL_A_CORRUPT, (uint64_t *)&i->corrupt))
+	    get_u64(tb, KMQ_GENL_A_CORRUPT, (uint64_t *)&i->corrupt) ||
+	    get_u64(tb, KMQ_GENL_A_LEASED, (uint64_t *)&i->leased) ||
+	    get_u64(tb, KMQ_GENL_A_DELAYED, (uint64_t *)&i->delayed) ||
+	    get_u64(tb, KMQ_GENL_A_QUEUED, (uint64_t *)&i->queued) ||
+	    get_u64(tb, KMQ_GENL_A_LEASE_EXPIRED, (uint64_t *)&i->lease_expired) ||
+	    get_u64(tb, KMQ_GENL_A_DEAD_LETTERED, (uint64_t *)&i->dead_lettered) ||
+	    get_u64(tb, KMQ_GENL_A_DLQ_FAILED, (uint64_t *)&i->dlq_failed) ||
+	    get_u64(tb, KMQ_GENL_A_EXPIRED, (uint64_t *)&i->expired) ||
+	    get_u64(tb, KMQ_GENL_A_DEDUPLICATED, (uint64_t *)&i->deduplicated))
 		return -EPROTO;
 	return 0;
 }
