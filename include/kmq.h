@@ -207,7 +207,8 @@ const char *kmq_strerror(int err);
  * Backend "shm": -EOPNOTSUPP until kmqd serves these.
  */
 
-/* kmq_receive() timeout that means "the queue's ReceiveMessageWaitTimeSeconds". */
+/* kmq_receive() timeout that means "the queue's ReceiveMessageWaitTimeSeconds"
+ * (policy.wait_s, read at each such call: a few more system calls). */
 #define KMQ_WAIT_QUEUE	(-2LL)
 
 /* A message attribute: @type is "String", "Number" or "Binary", optionally
