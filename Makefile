@@ -63,11 +63,24 @@ $(O)/lib/pkgconfig/libkmq.pc: tools/lib/kmq/libkmq.pc.in
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|$(VERSION)|' $< > $@
 
-tools: $(O)/bin/kmqctl
+tools: $(O)/bin/kmqctl $(O)/bin/kmqd
 
 $(O)/bin/kmqctl: $(CTL_OBJ) $(O)/lib/libkmq.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(CTL_OBJ) $(O)/lib/libkmq.a -pthread -ljson-c -lcrypto
+
+# ---- kmqd (daemon/): the daemon and its shm backend.
+KMQD_SRC := $(wildcard daemon/*.c)
+KMQD_OBJ := $(KMQD_SRC:%.c=$(O)/%.o)
+INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
+
+$(O)/daemon/%.o: daemon/%.c daemon/kmqd.h $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Idaemon $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/bin/kmqd: $(KMQD_OBJ) $(O)/lib/libkmq.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(KMQD_OBJ) $(O)/lib/libkmq.a $(INIH_LIBS) -pthread
 
 tests: $(UNIT_BIN) $(VMT_BIN)
 
