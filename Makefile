@@ -22,6 +22,9 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 VMT_SRC  := $(wildcard tests/vm/*.c)
 VMT_BIN  := $(VMT_SRC:tests/vm/%.c=$(O)/tests/vm/%)
+# The queue suite: libkmq's API on whichever backend (host: kmqd, VM: kmq.ko).
+QT_SRC   := $(wildcard tests/queue/*.c)
+QT_BIN   := $(QT_SRC:tests/queue/%.c=$(O)/tests/queue/%)
 HDRS     := $(wildcard include/*.h include/kmq/*.h include/uapi/linux/*.h tools/lib/kmq/*.h tests/*.h tests/vm/*.h)
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
@@ -82,11 +85,15 @@ $(O)/bin/kmqd: $(KMQD_OBJ) $(O)/lib/libkmq.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(KMQD_OBJ) $(O)/lib/libkmq.a $(INIH_LIBS) -pthread
 
-tests: $(UNIT_BIN) $(VMT_BIN)
+tests: $(UNIT_BIN) $(VMT_BIN) $(QT_BIN)
 
 $(O)/tests/unit/%: tests/unit/%.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Itests $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a $(CHECK_LIBS)
+
+$(O)/tests/queue/%: tests/queue/%.c $(O)/lib/libkmq.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a $(CHECK_LIBS)
 
 $(O)/tests/vm/%: tests/vm/%.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)

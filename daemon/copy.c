@@ -214,6 +214,8 @@ void copy_abandon(struct kmqd *qd, struct conn *c)
 
 /* ---- WAIT ------------------------------------------------------------------ */
 
+static int arm(struct queue *q, __u32 events);
+
 static int events_now(struct queue *q, __u32 events)
 {
 	struct kmq_view *v = queue_view(q);
@@ -261,6 +263,7 @@ static void answer(struct kmqd *d, struct conn_copy *cc, int ev)
 	struct kmq_wire_wait w = { .events = (__u32)ev };
 
 	timer_cancel(d, &cc->timer);
+	timer_cancel(d, &cc->stall);
 	unpark(cc);
 	conn_reply(cc->conn, 0, &w, sizeof(w), NULL, 0);
 	conn_resume(cc->conn);
@@ -269,6 +272,49 @@ static void answer(struct kmqd *d, struct conn_copy *cc, int ev)
 static void on_timeout(struct kmqd *d, void *arg)
 {
 	answer(d, arg, 0);
+}
+
+static void on_stall(struct kmqd *d, void *arg);
+
+/*
+ * check_stall - the rings hold what the waiter wants, but not where a peek
+ * looks: the head cell is still TAKEN by a popper that has not moved the
+ * head on, or the ready ring's tail cell is held by a popper of the
+ * previous lap. Their progress wakes nobody, so look again after 1 ms,
+ * doubling to 20 ms (as libkmq's waiters nap).
+ */
+static void check_stall(struct kmqd *d, struct queue *q, struct conn_copy *cc)
+{
+	struct kmq_view *v = queue_view(q);
+	bool maybe = false;
+
+	if (cc->wait.events & KMQ_WRITABLE)
+		maybe |= kmq_ring_count(&v->free) > 0;
+	if (cc->wait.events & KMQ_READABLE)
+		maybe |= kmq_ring_count(&v->ready) > 0;
+	if (!maybe)
+		return;
+	cc->stall_ns = cc->stall_ns ? cc->stall_ns * 2 : 1000000;
+	if (cc->stall_ns > 20000000)
+		cc->stall_ns = 20000000;
+	cc->stall.cb = on_stall;
+	cc->stall.arg = cc;
+	timer_arm(d, &cc->stall, mono_ns() + cc->stall_ns);
+}
+
+static void on_stall(struct kmqd *d, void *arg)
+{
+	struct conn_copy *cc = arg;
+	struct queue *q = conn_queue(cc->conn);
+	int ev;
+
+	if (!q || !cc->waiting)
+		return;
+	ev = arm(q, cc->wait.events);
+	if (ev)
+		answer(d, cc, ev);
+	else
+		check_stall(d, q, cc);
 }
 
 void copy_wait(struct kmqd *d, struct conn *c, const struct kmq_wire_wait *w)
@@ -289,6 +335,7 @@ void copy_wait(struct kmqd *d, struct conn *c, const struct kmq_wire_wait *w)
 	cc->conn = c;
 	cc->wait = *w;
 	cc->waiting = true;
+	cc->stall_ns = 0;
 	cc->wnext = *queue_waiters(q);
 	*queue_waiters(q) = cc;
 	if (w->timeout_ns > 0) {
@@ -296,6 +343,7 @@ void copy_wait(struct kmqd *d, struct conn *c, const struct kmq_wire_wait *w)
 		cc->timer.arg = cc;
 		timer_arm(d, &cc->timer, mono_ns() + (uint64_t)w->timeout_ns);
 	}
+	check_stall(d, q, cc);
 }
 
 void copy_queue_event(struct kmqd *d, struct queue *q)
@@ -308,6 +356,8 @@ void copy_queue_event(struct kmqd *d, struct queue *q)
 		next = cc->wnext;
 		if (ev)
 			answer(d, cc, ev);
+		else if (!cc->stall.at)
+			check_stall(d, q, cc);
 	}
 }
 
@@ -316,6 +366,7 @@ void copy_cancel(struct kmqd *d, struct conn *c)
 	struct conn_copy *cc = conn_copy(c);
 
 	timer_cancel(d, &cc->timer);
+	timer_cancel(d, &cc->stall);
 	if (cc->waiting)
 		unpark(cc);
 }

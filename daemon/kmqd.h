@@ -158,7 +158,9 @@ struct conn_copy {
 	unsigned int nheld;
 	bool waiting;
 	struct kmq_wire_wait wait;
-	struct timer timer;
+	struct timer timer;		/* the WAIT's timeout */
+	struct timer stall;		/* a look again: see copy.c */
+	uint64_t stall_ns;
 	struct conn *conn;
 	struct conn_copy *wnext;	/* the queue's waiters */
 };

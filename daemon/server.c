@@ -24,7 +24,7 @@
 struct outbuf {
 	struct outbuf *next;
 	size_t len, off;
-	int fds[2];
+	int fds[KMQ_WIRE_FDS_MAX];
 	int nfds;
 	bool reply;
 	unsigned char data[];
@@ -168,7 +168,7 @@ static bool flush(struct conn *c)
 		struct outbuf *o = c->out;
 		struct iovec iov = { o->data + o->off, o->len - o->off };
 		union {
-			char buf[CMSG_SPACE(sizeof(int) * 2)];
+			char buf[CMSG_SPACE(sizeof(int) * KMQ_WIRE_FDS_MAX)];
 			struct cmsghdr align;
 		} u;
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -272,6 +272,8 @@ int conn_reply(struct conn *c, int status, const void *body, size_t len,
 
 	if (c->dead || c->reply_queued)
 		return -EPIPE;
+	if (nfds < 0 || nfds > KMQ_WIRE_FDS_MAX)
+		return -EINVAL;
 	err = enqueue(c, c->hdr.cmd | KMQ_WIRE_REPLY, c->hdr.seq, status, &pc,
 		      1, fds, nfds, true);
 	if (err)

@@ -113,6 +113,7 @@
 #define KMQ_WIRE_BODY_MAX	(2U << 20)
 #define KMQ_WIRE_TEXT_MAX	256
 #define KMQ_WIRE_LIST_MAX	64	/* infos per LIST reply */
+#define KMQ_WIRE_FDS_MAX	3	/* fds on one reply */
 /* The client id kmqd uses for the copying path on every queue. */
 #define KMQ_WIRE_KMQD_ID	1
 

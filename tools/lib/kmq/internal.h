@@ -252,7 +252,7 @@ KMQ_HIDDEN int kmq_wire_open(struct kmq_wire_conn *c);
 KMQ_HIDDEN void kmq_wire_close(struct kmq_wire_conn *c);
 /* True when kmqd closed its end (it stopped or restarted). */
 KMQ_HIDDEN bool kmq_wire_hung_up(const struct kmq_wire_conn *c);
-/* One request @cmd with a body of @nbody pieces (at most 7); returns the
+/* One request @cmd with a body of @nbody pieces; returns the
  * reply's status (0 or kmqd's -errno) with its body in c->buf, *@rlen
  * bytes, and up to @maxfds passed fds in @fds (*@nfds). Transport failures:
  * -EPIPE (connection lost; c->fd is then -1) or -EPROTO (a reply that

@@ -390,8 +390,20 @@ static int copy_wait(struct kmq *q, int events, int64_t timeout_ns)
 	return (int)(w.events & (__u32)events);
 }
 
+/* The longest sleep while the rings say "soon" (see in_flight). */
+#define NAP_NS	1000000L
+
+/* in_flight - do the rings hold what @events wants, though not where a
+ * peek at the head cell looks? */
+static bool in_flight(struct kmq *q, int events)
+{
+	return ((events & KMQ_READABLE) && kmq_ring_count(&q->fast.v.ready)) ||
+	       ((events & KMQ_WRITABLE) && kmq_ring_count(&q->fast.v.free));
+}
+
 static int shm_wait(struct kmq *q, int events, const struct timespec *timeout)
 {
+	static const struct timespec nap = { 0, NAP_NS };
 	struct kmq_hdr *hdr;
 	long ret;
 	int ev;
@@ -416,6 +428,12 @@ static int shm_wait(struct kmq *q, int events, const struct timespec *timeout)
 		}
 		if (timeout && !timeout->tv_sec && !timeout->tv_nsec)
 			return 0;
+		if (in_flight(q, events)) {
+			/* The ring holds what we want behind a popper that has
+			 * not moved on; its progress wakes nobody: nap. */
+			if (!timeout || timeout->tv_sec || timeout->tv_nsec > NAP_NS)
+				timeout = &nap;
+		}
 	}
 	if (!events) {
 		if (timeout && nanosleep(timeout, NULL) < 0)

@@ -151,25 +151,35 @@ int kmq_wire_call(struct kmq_wire_conn *c, unsigned int cmd,
 		.magic = KMQ_WIRE_MAGIC, .version = KMQ_WIRE_VERSION,
 		.cmd = (__u16)cmd,
 	};
-	struct iovec iov[8];
+	struct iovec stack[8], *iov = stack;
 	size_t len = 0;
 	int i, err;
 
 	if (nfds)
 		*nfds = 0;
-	if (c->fd < 0 || nbody > 7)
+	if (c->fd < 0)
 		return -EPIPE;
+	if (nbody > 7) {
+		iov = calloc((size_t)nbody + 1, sizeof(*iov));
+		if (!iov)
+			return -ENOMEM;
+	}
 	for (i = 0; i < nbody; i++) {
 		iov[i + 1] = body[i];
 		len += body[i].iov_len;
 	}
-	if (len > KMQ_WIRE_BODY_MAX)
+	if (len > KMQ_WIRE_BODY_MAX) {
+		if (iov != stack)
+			free(iov);
 		return -EMSGSIZE;
+	}
 	h.len = (__u32)len;
 	h.seq = ++c->seq;
 	iov[0].iov_base = &h;
 	iov[0].iov_len = sizeof(h);
 	err = write_all(c, iov, nbody + 1);
+	if (iov != stack)
+		free(iov);
 	if (err)
 		return lost(c, err);
 	for (;;) {
