@@ -29,7 +29,7 @@ HDRS     := $(wildcard include/*.h include/kmq/*.h include/uapi/linux/*.h tools/
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
-.PHONY: all module lib tools tests check check-unit check-vm check-w1 deps run clean install
+.PHONY: all module lib tools tests check check-unit check-shm check-vm check-w1 deps run clean install
 .SECONDARY:
 
 all: module lib tools tests
@@ -85,7 +85,21 @@ $(O)/bin/kmqd: $(KMQD_OBJ) $(O)/lib/libkmq.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(KMQD_OBJ) $(O)/lib/libkmq.a $(INIH_LIBS) -pthread
 
-tests: $(UNIT_BIN) $(VMT_BIN) $(QT_BIN)
+# kmqd's tests: unit tests of its pure parts (linked with its objects, run
+# by check-unit) and daemon tests against a running kmqd (run by check-shm).
+DUNIT_BIN := $(O)/tests/daemon/test_units
+DAEMON_TEST_BIN := $(O)/tests/daemon/daemon_test
+KMQD_PURE_OBJ := $(O)/daemon/frame.o $(O)/daemon/config.o $(O)/daemon/log.o
+
+$(DUNIT_BIN): tests/daemon/test_units.c $(KMQD_PURE_OBJ) $(HDRS) daemon/kmqd.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Idaemon $(ALL_CFLAGS) -o $@ $< $(KMQD_PURE_OBJ) $(INIH_LIBS) $(CHECK_LIBS)
+
+$(DAEMON_TEST_BIN): tests/daemon/daemon_test.c $(O)/lib/libkmq.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a $(CHECK_LIBS)
+
+tests: $(UNIT_BIN) $(VMT_BIN) $(QT_BIN) $(DUNIT_BIN) $(DAEMON_TEST_BIN)
 
 $(O)/tests/unit/%: tests/unit/%.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)
@@ -103,11 +117,16 @@ check: deps
 	$(MAKE) check-w1
 	$(MAKE) all
 	$(MAKE) check-unit
+	$(MAKE) check-shm
 	$(MAKE) check-bench
 	$(MAKE) check-vm
 
-check-unit: $(UNIT_BIN)
-	@tests/run-unit $(UNIT_BIN)
+check-unit: $(UNIT_BIN) $(DUNIT_BIN)
+	@tests/run-unit $(UNIT_BIN) $(DUNIT_BIN)
+
+# The shm backend on this host: kmqd, the queue suite, the daemon tests.
+check-shm: all
+	@tests/daemon/check-shm
 
 check-vm: all
 	tests/vm/run
