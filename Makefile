@@ -132,6 +132,7 @@ check-vm: all
 	tests/vm/run
 
 PREFIX ?= /usr/local
+SYSTEMD_UNITDIR ?= /etc/systemd/system
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/linux $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/kmq.h $(DESTDIR)$(PREFIX)/include/
@@ -141,6 +142,10 @@ install: all
 	ln -sf libkmq.so.0 $(DESTDIR)$(PREFIX)/lib/libkmq.so
 	install -m 644 $(O)/lib/pkgconfig/libkmq.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(O)/bin/kmqctl $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSTEMD_UNITDIR)
+	install -m 755 $(O)/bin/kmqd $(DESTDIR)$(PREFIX)/sbin/
+	install -m 644 daemon/kmqd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' daemon/kmqd.service > $(DESTDIR)$(SYSTEMD_UNITDIR)/kmqd.service
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -593,6 +593,11 @@ int server_open(struct kmqd *d)
 	if (strlen(d->cfg.socket) >= sizeof(a.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(a.sun_path, d->cfg.socket);
+	/* Its directory, as systemd's RuntimeDirectory would make it. */
+	*strrchr(a.sun_path, '/') = 0;
+	if (a.sun_path[0] && mkdir(a.sun_path, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	strcpy(a.sun_path, d->cfg.socket);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

@@ -161,6 +161,9 @@ KMQ_HIDDEN int kmq_layout_from_info(struct kmq_layout *l,
 				    const struct kmq_info *info);
 KMQ_HIDDEN int kmq_hdr_check(const struct kmq_hdr *h,
 			     const struct kmq_layout *l);
+/* map.c: map @fd at @off as @info says, check it, attach it to @q. */
+KMQ_HIDDEN int kmq_map_queue(struct kmq *q, int fd, __u64 off,
+			     const struct kmq_info *info);
 
 /* fastpath.c: the mapped data path. None makes a system call; those that
  * push OR KMQ_WAKE_* into *@wake when a sleeper must be woken, which the

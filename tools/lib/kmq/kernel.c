@@ -108,39 +108,6 @@ static int kernel_qinfo(const struct kmq *q, struct kmq_info *info)
 	return 0;
 }
 
-/*
- * map - map queue fd @q->fd as the kernel described it in @info. The view
- * is built from @info; the header must agree with it (else -EPROTO).
- */
-static int map(struct kmq *q, const struct kmq_info *info)
-{
-	struct kmq_layout l;
-	void *base;
-	int err;
-
-	err = kmq_layout_from_info(&l, info);
-	if (err)
-		return err;
-	if (!info->client_id || info->client_id > KMQ_CLIENT_MAX ||
-	    !(info->features & KMQ_FEAT_RINGS))
-		return -EPROTO;
-	base = mmap(NULL, (size_t)l.size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		    q->fd, KMQ_OFF_QUEUE);
-	if (base == MAP_FAILED)
-		return -errno;
-	err = kmq_hdr_check(base, &l);
-	if (err)
-		goto err_unmap;
-	q->map = base;
-	q->map_size = (size_t)l.size;
-	kmq_attach(q, base, &l, info->client_id);
-	return 0;
-
-err_unmap:
-	munmap(base, (size_t)l.size);
-	return err;
-}
-
 static int kernel_open(struct kmq *q, const char *name, unsigned int flags)
 {
 	struct kmq_info info;
@@ -180,7 +147,7 @@ static int kernel_open(struct kmq *q, const char *name, unsigned int flags)
 	q->max_msg_size = info.max_msg_size;
 	q->client_id = info.client_id;
 	if (o.flags & KMQ_OPEN_MAP) {
-		err = map(q, &info);
+		err = kmq_map_queue(q, fd, KMQ_OFF_QUEUE, &info);
 		if (err)
 			goto err_close;
 	}

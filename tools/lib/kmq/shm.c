@@ -137,34 +137,6 @@ static int shm_list(struct kmq_info *infos, unsigned int n, unsigned int start,
 	return (int)got;
 }
 
-/* map - map the queue file kmqd passed, as its info describes. */
-static int map(struct kmq *q, int fd, const struct kmq_info *info)
-{
-	struct kmq_layout l;
-	void *base;
-	int err;
-
-	err = kmq_layout_from_info(&l, info);
-	if (err)
-		return err;
-	if (!info->client_id || info->client_id > KMQ_CLIENT_MAX ||
-	    !(info->features & KMQ_FEAT_RINGS))
-		return -EPROTO;
-	base = mmap(NULL, (size_t)l.size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		    fd, 0);
-	if (base == MAP_FAILED)
-		return -errno;
-	err = kmq_hdr_check(base, &l);
-	if (err) {
-		munmap(base, (size_t)l.size);
-		return err;
-	}
-	q->map = base;
-	q->map_size = (size_t)l.size;
-	kmq_attach(q, base, &l, info->client_id);
-	return 0;
-}
-
 /* do_open - OPEN on h's connection; fills the handle. With @keep_fd the
  * wake FIFO replaces the fd at q->fd (a reopen keeps kmq_fd() stable). */
 static int do_open(struct kmq *q, unsigned int flags, bool keep_fd)
@@ -190,7 +162,7 @@ static int do_open(struct kmq *q, unsigned int flags, bool keep_fd)
 	    !info.max_msg_size || info.max_msg_size > KMQ_MSG_MAX)
 		goto err_fds;
 	if (flags & KMQ_OPEN_MAP) {
-		err = map(q, fds[1], &info);
+		err = kmq_map_queue(q, fds[1], 0, &info);
 		if (err)
 			goto err_fds;
 		close(fds[1]);
@@ -490,6 +462,23 @@ static int shm_prepare_wait(struct kmq *q, int events)
 
 /* ---- the copying path ---------------------------------------------------- */
 
+/* copy_retry - after a SEND/RECV that got @err: 0 to try again once
+ * @events may hold (waited for through kmqd until @dl), else the error to
+ * return (-ETIMEDOUT, or -EAGAIN with no timeout). */
+static int copy_retry(struct kmq *q, int err, int events,
+		      struct kmq_deadline *dl)
+{
+	int64_t left;
+
+	if (err != -EAGAIN)
+		return err;
+	left = kmq_deadline_left(dl);
+	if (!left)
+		return dl->timeout_ns ? -ETIMEDOUT : -EAGAIN;
+	err = copy_wait(q, events, left);
+	return err < 0 ? err : 0;
+}
+
 static int shm_send(struct kmq *q, const struct kmq_iov *msgs, unsigned int n,
 		    __u64 *ids, int64_t timeout_ns)
 {
@@ -516,7 +505,6 @@ static int shm_send(struct kmq *q, const struct kmq_iov *msgs, unsigned int n,
 		struct kmq_wire_io io = { .count = k };
 		struct iovec *iov;
 		size_t len = 0;
-		int64_t left;
 		unsigned int v = 0;
 		struct kmq_wire_io r;
 
@@ -546,13 +534,8 @@ static int shm_send(struct kmq *q, const struct kmq_iov *msgs, unsigned int n,
 				       r.count * sizeof(__u64));
 			return (int)r.count;
 		}
-		if (err != -EAGAIN)
-			return err;
-		left = kmq_deadline_left(&dl);
-		if (!left)
-			return timeout_ns ? -ETIMEDOUT : -EAGAIN;
-		err = copy_wait(q, KMQ_WRITABLE, left);
-		if (err < 0)
+		err = copy_retry(q, err, KMQ_WRITABLE, &dl);
+		if (err)
 			return err;
 	}
 }
@@ -578,7 +561,6 @@ static int shm_recv(struct kmq *q, struct kmq_rbuf *bufs, unsigned int n,
 		};
 		unsigned char *b;
 		size_t len = 0, off;
-		int64_t left;
 
 		err = call(q, KMQ_WIRE_RECV, iov, 2, &len);
 		b = H(q)->conn.buf;
@@ -622,13 +604,8 @@ static int shm_recv(struct kmq *q, struct kmq_rbuf *bufs, unsigned int n,
 			}
 			return (int)r.count;
 		}
-		if (err != -EAGAIN)
-			return err;
-		left = kmq_deadline_left(&dl);
-		if (!left)
-			return timeout_ns ? -ETIMEDOUT : -EAGAIN;
-		err = copy_wait(q, KMQ_READABLE, left);
-		if (err < 0)
+		err = copy_retry(q, err, KMQ_READABLE, &dl);
+		if (err)
 			return err;
 	}
 }
