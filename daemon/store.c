@@ -877,12 +877,22 @@ static int adopt(struct kmqd *d, const char *name)
 	q->mode = h.mode;
 	q->created_ns = h.created_ns;
 	fd = openat(d->queues_dir, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (__u64)st.st_size != q->l.size) {
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		err = fd < 0 ? -errno : -EINVAL;
 		if (fd >= 0)
 			close(fd);
 		goto err_free;
+	}
+	if ((__u64)st.st_size != q->l.size) {
+		/* A mapper truncated it (which kills a kmqd that touches the
+		 * lost pages): the trusted size wins, the contents may not. */
+		log_warn("queue %s: file size %lld, not %llu; restored", name,
+			 (long long)st.st_size, (unsigned long long)q->l.size);
+		if (ftruncate(fd, (off_t)q->l.size) < 0) {
+			err = -errno;
+			close(fd);
+			goto err_free;
+		}
 	}
 	err = queue_setup(d, q, fd);
 	if (err)
