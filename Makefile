@@ -76,14 +76,17 @@ $(O)/bin/kmqctl: $(CTL_OBJ) $(O)/lib/libkmq.a
 KMQD_SRC := $(wildcard daemon/*.c)
 KMQD_OBJ := $(KMQD_SRC:%.c=$(O)/%.o)
 INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
+# For daemon/genl.c, the netlink client (libnl), when it lands.
+NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+NL_LIBS   := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 
-$(O)/daemon/%.o: daemon/%.c daemon/kmqd.h $(HDRS)
+$(O)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Idaemon $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Idaemon $(NL_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(O)/bin/kmqd: $(KMQD_OBJ) $(O)/lib/libkmq.a
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(KMQD_OBJ) $(O)/lib/libkmq.a $(INIH_LIBS) -pthread
+	$(CC) -o $@ $(KMQD_OBJ) $(O)/lib/libkmq.a $(INIH_LIBS) $(NL_LIBS) -pthread
 
 # kmqd's tests: unit tests of its pure parts (linked with its objects, run
 # by check-unit) and daemon tests against a running kmqd (run by check-shm).
