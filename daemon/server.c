@@ -44,6 +44,7 @@ struct conn {
 	size_t hdr_got;
 	unsigned char *body;
 	size_t body_got;
+	size_t body_cap;	/* grows with what arrived, up to hdr.len */
 	bool busy;		/* a request is being answered */
 	bool reply_queued;
 
@@ -404,6 +405,29 @@ static void dispatch(struct conn *c)
 	}
 }
 
+/* grow_body - room for more of the body: a buffer grows with what arrives
+ * (from 64 KiB, doubling, up to hdr.len), so a client that stalls in the
+ * middle of a frame holds no more memory than it sent. The buffer keeps 8
+ * spare bytes, zeroed: an empty body still has one, 8-aligned. */
+static bool grow_body(struct conn *c)
+{
+	size_t want;
+	unsigned char *b;
+
+	if (c->body && c->body_got < c->body_cap)
+		return true;
+	want = c->body_cap ? c->body_cap * 2 : 65536;
+	if (want > c->hdr.len)
+		want = c->hdr.len;
+	b = realloc(c->body, want + 8);
+	if (!b)
+		return false;
+	memset(b + c->body_got, 0, want + 8 - c->body_got);
+	c->body = b;
+	c->body_cap = want;
+	return true;
+}
+
 /* conn_read - read and handle requests until none is complete, or one is
  * being answered. */
 static void conn_read(struct conn *c)
@@ -417,8 +441,12 @@ static void conn_read(struct conn *c)
 			n = recv(c->fd, (char *)&c->hdr + c->hdr_got,
 				 sizeof(c->hdr) - c->hdr_got, MSG_DONTWAIT);
 		} else {
+			if (!grow_body(c)) {
+				protocol_error(c, -ENOMEM, "out of memory");
+				return;
+			}
 			n = recv(c->fd, c->body + c->body_got,
-				 c->hdr.len - c->body_got, MSG_DONTWAIT);
+				 c->body_cap - c->body_got, MSG_DONTWAIT);
 		}
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -443,10 +471,9 @@ static void conn_read(struct conn *c)
 				return;
 			}
 			free(c->body);
-			/* +8: an empty body still gets a buffer, 8-aligned. */
-			c->body = calloc(1, c->hdr.len + 8);
-			c->body_got = 0;
-			if (!c->body) {
+			c->body = NULL;
+			c->body_got = c->body_cap = 0;
+			if (!grow_body(c)) {
 				protocol_error(c, -ENOMEM, "out of memory");
 				return;
 			}

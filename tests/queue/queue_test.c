@@ -258,6 +258,50 @@ START_TEST(borrow_reserve_copying)
 }
 END_TEST
 
+/* Messages of KMQ_MSG_MAX bytes: one per frame on the copying path, more
+ * than a socket buffer holds. */
+static void big_on(unsigned int extra)
+{
+	const char *n = qn(extra ? "bigcopy" : "big");
+	unsigned char *out = malloc(KMQ_MSG_MAX), *in = malloc(KMQ_MSG_MAX);
+	struct kmq_iov iov[2];
+	struct kmq_msg m;
+	struct kmq *q;
+	uint32_t i;
+
+	ck_assert(out && in);
+	for (i = 0; i < KMQ_MSG_MAX; i++)
+		out[i] = (unsigned char)(i * 7 + (i >> 12));
+	mk(n, 2, KMQ_MSG_MAX, 0600);
+	ok(kmq_open(n, KMQ_SEND | KMQ_RECV | extra, &q));
+	ok(kmq_send(q, out, KMQ_MSG_MAX, 0));
+	memset(in, 0, KMQ_MSG_MAX);
+	ck_assert_int_eq(kmq_recv(q, in, KMQ_MSG_MAX, &m, 0), KMQ_MSG_MAX);
+	ck_assert(!memcmp(in, out, KMQ_MSG_MAX));
+	/* A batch of two: the copying path sends them in two frames. */
+	iov[0] = (struct kmq_iov){ out, KMQ_MSG_MAX };
+	iov[1] = (struct kmq_iov){ out + 1, KMQ_MSG_MAX - 1 };
+	ck_assert_int_ge(kmq_send_batch(q, iov, 2, 0), 1);
+	ck_assert_int_eq(kmq_recv(q, in, KMQ_MSG_MAX, NULL, 0), KMQ_MSG_MAX);
+	ck_assert(!memcmp(in, out, KMQ_MSG_MAX));
+	kmq_close(q);
+	ok(kmq_delete(n));
+	free(out);
+	free(in);
+}
+
+START_TEST(big_mapped)
+{
+	big_on(0);
+}
+END_TEST
+
+START_TEST(big_copying)
+{
+	big_on(KMQ_COPY);
+}
+END_TEST
+
 /* ---- waking ---------------------------------------------------------------- */
 
 /* A child sends @count messages after the parent went to sleep: every one
@@ -628,7 +672,7 @@ int main(int argc, char **argv)
 	} tests[] = {
 	T(create_info_list_delete), T(send_recv_mapped), T(send_recv_copying),
 	T(batches_mapped), T(batches_copying), T(borrow_reserve_mapped),
-	T(borrow_reserve_copying), T(wake_mapped), T(wake_copying), T(poll_fd),
+	T(borrow_reserve_copying), T(big_mapped), T(big_copying), T(wake_mapped), T(wake_copying), T(poll_fd),
 	T(permissions), T(crash_borrower), T(crash_reserver),
 	T(crash_copy_borrower), T(mpmc_processes),
 	};
