@@ -155,6 +155,10 @@ KMQ_HIDDEN void kmq_attach(struct kmq *q, void *base,
 
 /* name.c: copy a valid name into a KMQ_NAME_LEN field, zero-padded. */
 KMQ_HIDDEN int kmq_name_copy(char dst[KMQ_NAME_LEN], const char *name);
+/* The request structs both backends send: zeroed, filled, name checked. */
+KMQ_HIDDEN int kmq_create_args(struct kmq_create *c, const char *name,
+			       const struct kmq_qattr *a);
+KMQ_HIDDEN int kmq_name_args(struct kmq_name *n, const char *name);
 
 /* map.c: geometry from what the owner reported, and the header check. */
 KMQ_HIDDEN int kmq_layout_from_info(struct kmq_layout *l,

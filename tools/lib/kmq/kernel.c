@@ -45,16 +45,8 @@ static int kernel_create(const char *name, const struct kmq_qattr *attr)
 	struct kmq_create c;
 	int err;
 
-	memset(&c, 0, sizeof(c));
-	err = kmq_name_copy(c.name, name);
-	if (err)
-		return err;
-	c.type = KMQ_TYPE_QUEUE;
-	c.capacity = attr->capacity;
-	c.max_msg_size = attr->max_msg_size;
-	c.mode = attr->mode;
-	c.flags = attr->flags;
-	return ctl_ioctl(KMQ_IOC_CREATE, &c);
+	err = kmq_create_args(&c, name, attr);
+	return err ? err : ctl_ioctl(KMQ_IOC_CREATE, &c);
 }
 
 static int kernel_destroy(const char *name)
@@ -62,11 +54,8 @@ static int kernel_destroy(const char *name)
 	struct kmq_name n;
 	int err;
 
-	memset(&n, 0, sizeof(n));
-	err = kmq_name_copy(n.name, name);
-	if (err)
-		return err;
-	return ctl_ioctl(KMQ_IOC_DELETE, &n);
+	err = kmq_name_args(&n, name);
+	return err ? err : ctl_ioctl(KMQ_IOC_DELETE, &n);
 }
 
 static int kernel_info(const char *name, struct kmq_info *info)

@@ -60,16 +60,8 @@ static int shm_create(const char *name, const struct kmq_qattr *attr)
 	struct kmq_create k;
 	int err;
 
-	memset(&k, 0, sizeof(k));
-	err = kmq_name_copy(k.name, name);
-	if (err)
-		return err;
-	k.type = KMQ_TYPE_QUEUE;
-	k.capacity = attr->capacity;
-	k.max_msg_size = attr->max_msg_size;
-	k.mode = attr->mode;
-	k.flags = attr->flags;
-	return call_once(KMQ_WIRE_CREATE, &k, sizeof(k), NULL, 0, NULL);
+	err = kmq_create_args(&k, name, attr);
+	return err ? err : call_once(KMQ_WIRE_CREATE, &k, sizeof(k), NULL, 0, NULL);
 }
 
 static int shm_destroy(const char *name)
@@ -77,11 +69,8 @@ static int shm_destroy(const char *name)
 	struct kmq_name n;
 	int err;
 
-	memset(&n, 0, sizeof(n));
-	err = kmq_name_copy(n.name, name);
-	if (err)
-		return err;
-	return call_once(KMQ_WIRE_DELETE, &n, sizeof(n), NULL, 0, NULL);
+	err = kmq_name_args(&n, name);
+	return err ? err : call_once(KMQ_WIRE_DELETE, &n, sizeof(n), NULL, 0, NULL);
 }
 
 static int shm_info(const char *name, struct kmq_info *info)
@@ -89,11 +78,9 @@ static int shm_info(const char *name, struct kmq_info *info)
 	struct kmq_name n;
 	int err;
 
-	memset(&n, 0, sizeof(n));
-	err = kmq_name_copy(n.name, name);
-	if (err)
-		return err;
-	return call_once(KMQ_WIRE_INFO, &n, sizeof(n), info, sizeof(*info), NULL);
+	err = kmq_name_args(&n, name);
+	return err ? err : call_once(KMQ_WIRE_INFO, &n, sizeof(n), info,
+					sizeof(*info), NULL);
 }
 
 static int shm_list(struct kmq_info *infos, unsigned int n, unsigned int start,
