@@ -117,6 +117,23 @@ struct kmq_sqs *kmq_sqs_state(struct kmq_queue *q)
 	return st;
 }
 
+/*
+ * Make the timer fire no later than @deadline, the new earliest one. A
+ * timer that will fire earlier is left alone: its work finds nothing due
+ * and starts it again for the earliest deadline then. So a lease that
+ * lands behind the timer (the common case: every lease is taken later than
+ * the one before, and deleted early) costs no hrtimer_start(), which takes
+ * the timer base's lock and may reprogram the clock event device. Deleting
+ * the earliest entry leaves the timer as it is, for the same reason.
+ */
+static void kmq_sqs_arm(struct kmq_sqs *st, u64 deadline)
+{
+	if (st->dying || (st->armed && st->armed <= deadline))
+		return;
+	st->armed = deadline;
+	hrtimer_start(&st->timer, ns_to_ktime(deadline), HRTIMER_MODE_ABS);
+}
+
 static void kmq_sqs_tree_del(struct kmq_sqs *st, struct kmq_sqs_slot *ls)
 {
 	if (RB_EMPTY_NODE(&ls->node))
@@ -149,9 +166,8 @@ static void kmq_sqs_tree_add(struct kmq_sqs *st, struct kmq_sqs_slot *ls,
 	}
 	rb_link_node(&ls->node, parent, link);
 	rb_insert_color_cached(&ls->node, &st->deadlines, leftmost);
-	if (leftmost && !st->dying)
-		hrtimer_start(&st->timer, ns_to_ktime(deadline),
-			      HRTIMER_MODE_ABS);
+	if (leftmost)
+		kmq_sqs_arm(st, deadline);
 }
 
 static u32 kmq_sqs_idx(struct kmq_sqs *st, struct kmq_sqs_slot *ls)
@@ -389,6 +405,8 @@ static void kmq_sqs_work_fn(struct work_struct *w)
 	u64 now;
 
 	mutex_lock(&q->sqs.lock);
+	/* The timer fired (only it queues this work): nothing is armed. */
+	st->armed = 0;
 	now = ktime_get_ns();
 	/* Each entry leaves the tree or goes back with a later deadline. */
 	while (!st->dying && (node = rb_first_cached(&st->deadlines))) {
@@ -396,8 +414,7 @@ static void kmq_sqs_work_fn(struct work_struct *w)
 						   node);
 
 		if (ls->deadline > now) {
-			hrtimer_start(&st->timer, ns_to_ktime(ls->deadline),
-				      HRTIMER_MODE_ABS);
+			kmq_sqs_arm(st, ls->deadline);
 			break;
 		}
 		kmq_sqs_due(q, kmq_sqs_idx(st, ls), true, &ctx);

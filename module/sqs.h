@@ -119,7 +119,9 @@ struct kmq_sqs {
 	struct kmq_queue *q;
 	struct kmq_sqs_slot *slots;	/* capacity entries */
 	struct rb_root_cached deadlines;
-	struct hrtimer timer;		/* at the earliest deadline */
+	struct hrtimer timer;		/* at or before the earliest deadline */
+	u64 armed;			/* the timer's expiry as last started;
+					 * 0: fired (or never started) */
 	struct work_struct work;	/* serves the due deadlines */
 	bool dying;			/* rearm nothing */
 	struct kmq_fifo *fifo;		/* FIFO queues only */
