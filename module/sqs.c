@@ -196,7 +196,8 @@ void kmq_sqs_push(struct kmq_queue *q, u32 idx, bool ready,
 		      ready ? KMQ_SLOT_READY : KMQ_SLOT_FREE, &ctx->corrupt);
 	if (err == -EBUSY) {
 		ls->state = ready ? KMQ_LS_PUSH_READY : KMQ_LS_PUSH_FREE;
-		kmq_sqs_tree_add(st, ls, ktime_get_ns() + KMQ_SQS_RETRY_NS);
+		kmq_sqs_tree_add(st, ls, ktime_get_coarse_ns() +
+				 KMQ_SQS_RETRY_NS);
 		return;
 	}
 	kmq_sqs_tree_del(st, ls);
@@ -332,7 +333,7 @@ static void kmq_sqs_requeue(struct kmq_queue *q, u32 idx, bool lease,
 	struct kmq_slot *s = kmq_slot_at(&q->view, idx);
 	u32 max = q->sqs.policy.max_receive;
 
-	if (kmq_sqs_too_old(q, s, ktime_get_real_ns())) {
+	if (kmq_sqs_too_old(q, s, ktime_get_coarse_real_ns())) {
 		atomic64_inc(&q->sqs.expired);
 		ls->requeued = false;
 		if (q->sqs.fifo)
@@ -787,7 +788,8 @@ void kmq_sqs_delay(struct kmq_queue *q, u32 idx, u32 delay_s)
 	ls->state = KMQ_LS_DELAYED;
 	ls->requeued = false;
 	atomic64_inc(&q->sqs.delayed);
-	kmq_sqs_tree_add(st, ls, ktime_get_ns() + delay_s * NSEC_PER_SEC);
+	kmq_sqs_tree_add(st, ls, kmq_sqs_deadline(ktime_get_coarse_ns(),
+						  delay_s));
 }
 
 /* Copy in and check the kmq_sqsio of a SEND or RECV and its messages. */
@@ -887,14 +889,25 @@ long kmq_sqs_send(struct kmq_client *c, bool nonblock,
 
 /* ---- receive ------------------------------------------------------------- */
 
+/* The first receive time of a message sent at @sent, received at @now:
+ * the coarse clock, unless that is before the sent time. */
+static u64 kmq_sqs_first_receive(struct kmq_sqs_now *now, u64 sent)
+{
+	if (sent <= now->real)
+		return now->real;
+	if (!now->fine)
+		now->fine = ktime_get_real_ns();
+	return now->fine;
+}
+
 /*
  * Lease message @idx (held by the kernel or a receiver, checked) for @vis
- * seconds: count the receive, set the deadline, mirror the lease into the
- * slot header and fill the out fields of @m but the payload. Under
- * sqs.lock with the state allocated.
+ * seconds from @now: count the receive, set the deadline, mirror the lease
+ * into the slot header and fill the out fields of @m but the payload.
+ * Under sqs.lock with the state allocated.
  */
 void kmq_sqs_lease(struct kmq_queue *q, u32 idx, u32 vis,
-		   struct kmq_sqsmsg *m)
+		   struct kmq_sqsmsg *m, struct kmq_sqs_now *now)
 {
 	struct kmq_sqs *st = q->sqs.st;
 	struct kmq_sqs_slot *ls = &st->slots[idx];
@@ -912,10 +925,11 @@ void kmq_sqs_lease(struct kmq_queue *q, u32 idx, u32 vis,
 		ls->gen = 1;
 	ls->receive_count++;
 	if (!ls->first_receive_ns)
-		ls->first_receive_ns = ktime_get_real_ns();
+		ls->first_receive_ns =
+			kmq_sqs_first_receive(now, kmq_load(&s->sent_ns));
 	ls->state = KMQ_LS_LEASED;
 	atomic64_inc(&q->sqs.leased);
-	kmq_sqs_tree_add(st, ls, ktime_get_ns() + (u64)vis * NSEC_PER_SEC);
+	kmq_sqs_tree_add(st, ls, kmq_sqs_deadline(now->mono, vis));
 
 	kmq_store(&s->gen, ls->gen);
 	kmq_store(&s->receive_count, ls->receive_count);
@@ -966,6 +980,7 @@ long kmq_sqs_recv(struct kmq_client *c, bool nonblock,
 	struct kmq_queue *q = c->q;
 	struct kmq_sqs_take t = { &q->view.ready, c->id, KMQ_SLOT_BORROWED, 0 };
 	unsigned int skips = 0;
+	struct kmq_sqs_now now;
 	struct kmq_sqsmsg *msgs;
 	struct kmq_sqsio io;
 	ktime_t deadline;
@@ -1009,11 +1024,13 @@ long kmq_sqs_recv(struct kmq_client *c, bool nonblock,
 				   &q->view.hdr->rd_wait, kmq_sqs_try_take, &t);
 		if (err)
 			break;
+		if (!i)		/* after any wait: the batch's time */
+			kmq_sqs_now(&now);
 		s = kmq_slot_at(&q->view, t.idx);
 		len = kmq_load(&s->len);
 		alen = kmq_load(&s->attr_len);
 		if ((u64)len + alen > q->layout.max_msg_size ||
-		    kmq_sqs_too_old(q, s, ktime_get_real_ns())) {
+		    kmq_sqs_too_old(q, s, now.real)) {
 			if ((u64)len + alen > q->layout.max_msg_size)
 				atomic64_inc(&q->corrupt);
 			else
@@ -1026,7 +1043,7 @@ long kmq_sqs_recv(struct kmq_client *c, bool nonblock,
 			continue;
 		}
 		mutex_lock(&q->sqs.lock);
-		kmq_sqs_lease(q, t.idx, vis, m);
+		kmq_sqs_lease(q, t.idx, vis, m, &now);
 		mutex_unlock(&q->sqs.lock);
 		memset(m->group, 0, sizeof(m->group));
 		memset(m->dedup, 0, sizeof(m->dedup));
@@ -1085,6 +1102,7 @@ static long kmq_sqs_receipts(struct kmq_client *c,
 	struct kmq_sqs_ctx ctx = { };
 	struct kmq_receipts hdr;
 	u32 i, done = 0;
+	u64 mono = 0;			/* one clock read per call */
 
 	if (!(c->flags & KMQ_OPEN_RECV))
 		return -EBADF;
@@ -1111,8 +1129,10 @@ static long kmq_sqs_receipts(struct kmq_client *c,
 		done++;
 		ls = &q->sqs.st->slots[idx];
 		if (chvis && r->visibility_s) {
-			kmq_sqs_tree_add(q->sqs.st, ls, ktime_get_ns() +
-					 (u64)r->visibility_s * NSEC_PER_SEC);
+			if (!mono)
+				mono = ktime_get_coarse_ns();
+			kmq_sqs_tree_add(q->sqs.st, ls,
+					 kmq_sqs_deadline(mono, r->visibility_s));
 		} else if (chvis) {
 			kmq_sqs_due(q, idx, false, &ctx);	/* visible now */
 		} else {

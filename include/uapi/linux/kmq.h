@@ -161,6 +161,11 @@
  * The kernel's lease state (deadline, generation, receive count, first
  * receive time) is kernel memory; the slot header mirrors gen,
  * receive_count and first_receive_ns for readers, never read back.
+ * Deadlines (leases, delays) and retention run on the kernel's coarse
+ * clocks, at the resolution of a clock tick (1-10 ms): a lease or a delay
+ * never ends before its time and may end up to about two ticks after it.
+ * First receive times have that resolution too, but a message sent within
+ * the current tick gets the exact time, never one before its sent time.
  *
  * Dead letters: with a redrive policy, a message whose lease expires when
  * it has been received max_receive times is moved to the dead-letter queue
