@@ -589,11 +589,10 @@ long kmq_fifo_plain_recv(struct kmq_client *c, bool nonblock,
 	if (block && io.timeout_ns > 0)
 		deadline = ktime_add_safe(ktime_get(),
 					  ns_to_ktime(io.timeout_ns));
-	mutex_lock(&q->sqs.lock);
-	err = kmq_sqs_state(q) ? 0 : -ENOMEM;
-	mutex_unlock(&q->sqs.lock);
-	if (err)
+	if (!kmq_sqs_state_get(q)) {
+		err = -ENOMEM;
 		goto out_free;
+	}
 
 	/*
 	 * Lease what fits from one ready group (so the group is blocked as

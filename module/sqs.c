@@ -134,6 +134,18 @@ static void kmq_sqs_arm(struct kmq_sqs *st, u64 deadline)
 	hrtimer_start(&st->timer, ns_to_ktime(deadline), HRTIMER_MODE_ABS);
 }
 
+struct kmq_sqs *kmq_sqs_state_get(struct kmq_queue *q)
+{
+	struct kmq_sqs *st = smp_load_acquire(&q->sqs.st);
+
+	if (st)
+		return st;
+	mutex_lock(&q->sqs.lock);
+	st = kmq_sqs_state(q);
+	mutex_unlock(&q->sqs.lock);
+	return st;
+}
+
 static void kmq_sqs_tree_del(struct kmq_sqs *st, struct kmq_sqs_slot *ls)
 {
 	if (RB_EMPTY_NODE(&ls->node))
@@ -962,7 +974,7 @@ int kmq_sqs_copy_out(struct kmq_queue *q, u32 idx, u32 len, u32 alen,
 	m->attr_len = alen;
 	if (!fits)
 		return -EMSGSIZE;
-	if (copy_to_user(u64_to_user_ptr(m->attrs), data, alen) ||
+	if ((alen && copy_to_user(u64_to_user_ptr(m->attrs), data, alen)) ||
 	    copy_to_user(u64_to_user_ptr(m->body), data + alen, len))
 		return -EFAULT;
 	return 0;
@@ -979,14 +991,16 @@ long kmq_sqs_recv(struct kmq_client *c, bool nonblock,
 {
 	struct kmq_queue *q = c->q;
 	struct kmq_sqs_take t = { &q->view.ready, c->id, KMQ_SLOT_BORROWED, 0 };
+	u32 idxs[KMQ_SQS_BATCH_MAX], lens[KMQ_SQS_BATCH_MAX];
+	u32 alens[KMQ_SQS_BATCH_MAX];
+	struct kmq_sqs_now now = { };
 	unsigned int skips = 0;
-	struct kmq_sqs_now now;
 	struct kmq_sqsmsg *msgs;
 	struct kmq_sqsio io;
 	ktime_t deadline;
 	bool block;
 	long err;
-	u32 i = 0, vis;
+	u32 i = 0, n, vis;
 
 	if (!(c->flags & KMQ_OPEN_RECV))
 		return -EBADF;
@@ -1002,11 +1016,10 @@ long kmq_sqs_recv(struct kmq_client *c, bool nonblock,
 	vis = io.flags & KMQ_SQSIO_VISIBILITY ? io.visibility_s :
 	      READ_ONCE(q->sqs.policy.visibility_s);
 	block = kmq_sqs_block(nonblock, io.flags, io.timeout_ns, &deadline);
-	mutex_lock(&q->sqs.lock);
-	err = kmq_sqs_state(q) ? 0 : -ENOMEM;
-	mutex_unlock(&q->sqs.lock);
-	if (err)
+	if (!kmq_sqs_state_get(q)) {
+		err = -ENOMEM;
 		goto out_free;
+	}
 	i = 0;
 	if (q->sqs.fifo) {
 		err = kmq_fifo_recv(c, msgs, io.count, vis, block, deadline,
@@ -1014,18 +1027,27 @@ long kmq_sqs_recv(struct kmq_client *c, bool nonblock,
 		goto out;
 	}
 
-	i = 0;
-	while (i < io.count) {
-		struct kmq_sqsmsg *m = &msgs[i];
+	/*
+	 * Take the batch off the ready ring (waiting for the first message
+	 * only), lease all of it under one hold of sqs.lock, then copy it out
+	 * with no lock held.
+	 */
+	n = 0;
+	while (n < io.count) {
 		struct kmq_slot *s;
 		u32 len, alen;
 
-		err = kmq_sqs_wait(q, block && i == 0, deadline,
-				   &q->view.hdr->rd_wait, kmq_sqs_try_take, &t);
+		if (n) {
+			err = kmq_queue_take(q, t.ring, t.me, t.state, &t.idx);
+		} else {
+			err = kmq_sqs_wait(q, block, deadline,
+					   &q->view.hdr->rd_wait,
+					   kmq_sqs_try_take, &t);
+			if (!err)	/* after any wait: the batch's time */
+				kmq_sqs_now(&now);
+		}
 		if (err)
 			break;
-		if (!i)		/* after any wait: the batch's time */
-			kmq_sqs_now(&now);
 		s = kmq_slot_at(&q->view, t.idx);
 		len = kmq_load(&s->len);
 		alen = kmq_load(&s->attr_len);
@@ -1042,13 +1064,23 @@ long kmq_sqs_recv(struct kmq_client *c, bool nonblock,
 			}
 			continue;
 		}
+		idxs[n] = t.idx;
+		lens[n] = len;
+		alens[n] = alen;
+		n++;
+	}
+	if (n) {
 		mutex_lock(&q->sqs.lock);
-		kmq_sqs_lease(q, t.idx, vis, m, &now);
+		for (i = 0; i < n; i++)
+			kmq_sqs_lease(q, idxs[i], vis, &msgs[i], &now);
 		mutex_unlock(&q->sqs.lock);
+	}
+	for (i = 0; i < n; i++) {
+		struct kmq_sqsmsg *m = &msgs[i];
+
 		memset(m->group, 0, sizeof(m->group));
 		memset(m->dedup, 0, sizeof(m->dedup));
-		m->status = kmq_sqs_copy_out(q, t.idx, len, alen, m);
-		i++;
+		m->status = kmq_sqs_copy_out(q, idxs[i], lens[i], alens[i], m);
 	}
 out:
 	if (i)

@@ -169,6 +169,8 @@ static inline u64 kmq_sqs_deadline(u64 mono, u32 s)
 }
 
 struct kmq_sqs *kmq_sqs_state(struct kmq_queue *q);
+/* The same without sqs.lock held: it is taken only to allocate. */
+struct kmq_sqs *kmq_sqs_state_get(struct kmq_queue *q);
 void kmq_sqs_push(struct kmq_queue *q, u32 idx, bool ready,
 		  struct kmq_sqs_ctx *ctx);
 void kmq_sqs_delay(struct kmq_queue *q, u32 idx, u32 delay_s);
