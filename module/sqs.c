@@ -804,9 +804,44 @@ void kmq_sqs_delay(struct kmq_queue *q, u32 idx, u32 delay_s)
 						  delay_s));
 }
 
-/* Copy in and check the kmq_sqsio of a SEND or RECV and its messages. */
-static void *kmq_sqs_io_in(struct kmq_sqsio __user *uarg, struct kmq_sqsio *io,
-			   u32 flags_ok, long *errp)
+/*
+ * The message array of one SQS_SEND or SQS_RECV of @c: the client's own,
+ * allocated on its first such call and kept until its fd is released, so
+ * that a call allocates nothing (under slab debugging an allocation also
+ * records a stack trace). Threads sharing the fd in such calls at the same
+ * time get one of @count entries of their own (*@own false).
+ */
+static struct kmq_sqsmsg *kmq_sqs_msgs_get(struct kmq_client *c, u32 count,
+					   bool *own)
+{
+	*own = !test_and_set_bit_lock(KMQ_CLIENT_SQS_BUSY, &c->sqs_busy);
+	if (!*own)
+		return kmalloc_array(count, sizeof(struct kmq_sqsmsg),
+				     GFP_KERNEL);
+	if (!c->sqs_msgs)
+		c->sqs_msgs = kmalloc_array(KMQ_SQS_BATCH_MAX,
+					    sizeof(*c->sqs_msgs),
+					    GFP_KERNEL_ACCOUNT);
+	if (!c->sqs_msgs)
+		clear_bit_unlock(KMQ_CLIENT_SQS_BUSY, &c->sqs_busy);
+	return c->sqs_msgs;
+}
+
+static void kmq_sqs_msgs_put(struct kmq_client *c, struct kmq_sqsmsg *msgs,
+			     bool own)
+{
+	if (own)
+		clear_bit_unlock(KMQ_CLIENT_SQS_BUSY, &c->sqs_busy);
+	else
+		kfree(msgs);
+}
+
+/* Copy in and check the kmq_sqsio of a SEND or RECV of @c and its
+ * messages; give the array back with kmq_sqs_msgs_put(c, msgs, *@own). */
+static struct kmq_sqsmsg *kmq_sqs_io_in(struct kmq_client *c,
+					struct kmq_sqsio __user *uarg,
+					struct kmq_sqsio *io, u32 flags_ok,
+					bool *own, long *errp)
 {
 	struct kmq_sqsmsg *msgs;
 
@@ -822,12 +857,12 @@ static void *kmq_sqs_io_in(struct kmq_sqsio __user *uarg, struct kmq_sqsio *io,
 	    io->visibility_s > KMQ_VISIBILITY_MAX : io->visibility_s != 0)
 		return NULL;
 	*errp = -ENOMEM;
-	msgs = kmalloc_array(io->count, sizeof(*msgs), GFP_KERNEL);
+	msgs = kmq_sqs_msgs_get(c, io->count, own);
 	if (!msgs)
 		return NULL;
 	if (copy_from_user(msgs, u64_to_user_ptr(io->msgs),
 			   io->count * sizeof(*msgs))) {
-		kfree(msgs);
+		kmq_sqs_msgs_put(c, msgs, *own);
 		*errp = -EFAULT;
 		return NULL;
 	}
@@ -853,13 +888,13 @@ long kmq_sqs_send(struct kmq_client *c, bool nonblock,
 	struct kmq_sqsio io;
 	ktime_t deadline;
 	u8 *abuf = NULL;
-	bool block;
+	bool block, own;
 	long err;
 	u32 i;
 
 	if (!(c->flags & KMQ_OPEN_SEND))
 		return -EBADF;
-	msgs = kmq_sqs_io_in(uarg, &io, KMQ_IO_NONBLOCK, &err);
+	msgs = kmq_sqs_io_in(c, uarg, &io, KMQ_IO_NONBLOCK, &own, &err);
 	if (!msgs)
 		return err;
 	block = kmq_sqs_block(nonblock, io.flags, io.timeout_ns, &deadline);
@@ -895,7 +930,7 @@ long kmq_sqs_send(struct kmq_client *c, bool nonblock,
 	}
 	kvfree(abuf);
 	err = kmq_sqs_io_out(uarg, &io, msgs, io.count);
-	kfree(msgs);
+	kmq_sqs_msgs_put(c, msgs, own);
 	return err;
 }
 
@@ -998,14 +1033,14 @@ long kmq_sqs_recv(struct kmq_client *c, bool nonblock,
 	struct kmq_sqsmsg *msgs;
 	struct kmq_sqsio io;
 	ktime_t deadline;
-	bool block;
+	bool block, own;
 	long err;
 	u32 i = 0, n, vis;
 
 	if (!(c->flags & KMQ_OPEN_RECV))
 		return -EBADF;
-	msgs = kmq_sqs_io_in(uarg, &io, KMQ_IO_NONBLOCK | KMQ_SQSIO_VISIBILITY,
-			     &err);
+	msgs = kmq_sqs_io_in(c, uarg, &io,
+			     KMQ_IO_NONBLOCK | KMQ_SQSIO_VISIBILITY, &own, &err);
 	if (!msgs)
 		return err;
 	for (i = 0; i < io.count; i++) {
@@ -1090,7 +1125,7 @@ out:
 	else if (put_user(0, &uarg->done))
 		err = -EFAULT;
 out_free:
-	kfree(msgs);
+	kmq_sqs_msgs_put(c, msgs, own);
 	return err;
 }
 
