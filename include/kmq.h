@@ -282,8 +282,9 @@ int kmq_set_policy(const struct kmq_policy *p);
  * when none could be tried. Needs KMQ_SEND. Never waits for room (-EAGAIN).
  * On a mapped standard queue whose policy has no delay, messages without
  * a delay, group or deduplication id go by the fast path (in place, no
- * system call; checked against the queue's max_msg_size, not the policy's),
- * the others through the owner; a batch's order may then change. */
+ * system call; checked against the policy's max_msg_size as the kernel
+ * mirrors it in the queue header), the others through the owner; a
+ * batch's order may then change. */
 int kmq_send_msgs(struct kmq *q, struct kmq_out *msgs, unsigned int n);
 
 /* kmq_receive - receive up to @n (<= KMQ_SQS_BATCH_MAX) messages with a

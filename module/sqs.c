@@ -464,6 +464,7 @@ void kmq_sqs_queue_init(struct kmq_queue *q, bool fifo)
 	if (q->base) {
 		q->view.hdr->policy_flags = p->flags;
 		q->view.hdr->policy_delay_s = 0;
+		q->view.hdr->policy_max_msg_size = p->max_msg_size;
 	}
 }
 
@@ -606,6 +607,7 @@ long kmq_sqs_set_policy(struct kmq_policy __user *uarg)
 	q->sqs.policy = p;
 	WRITE_ONCE(q->view.hdr->policy_delay_s, p.delay_s);
 	WRITE_ONCE(q->view.hdr->policy_flags, p.flags);
+	WRITE_ONCE(q->view.hdr->policy_max_msg_size, p.max_msg_size);
 	mutex_unlock(&q->sqs.lock);
 	err = 0;
 out:

@@ -234,7 +234,10 @@
  * e or E, a sign and 1..3 digits. The names are unique (case-sensitive).
  * The kernel checks all of this on KMQ_IOC_SQS_SEND (-EINVAL); attr_len +
  * body length must fit in the policy's max_msg_size (-EMSGSIZE). A mapped
- * sender may write anything there; receivers must parse it defensively.
+ * sender that follows these semantics checks the same against
+ * hdr.policy_max_msg_size (libkmq's kmq_send_msgs does; 0 there: a kernel
+ * that does not mirror it). A mapped sender may write anything in the
+ * slot; receivers must parse it defensively.
  */
 #ifndef _UAPI_LINUX_KMQ_H
 #define _UAPI_LINUX_KMQ_H
@@ -309,7 +312,9 @@ struct kmq_ring_ctl {
 /*
  * The queue header, at offset 0 of the mapping. The first block is written
  * by the kernel at creation and mirrors kmq_info; the kernel never reads it
- * back (it keeps its own copy). The rest is shared, hot, and untrusted.
+ * back (it keeps its own copy). The policy_* mirrors (KMQ_FEAT_LEASES) are
+ * written at creation and by every KMQ_IOC_SET_POLICY, for mapped senders,
+ * and never read back either. The rest is shared, hot, and untrusted.
  */
 struct kmq_hdr {
 	__u32 magic;			/* KMQ_MAGIC */
@@ -326,7 +331,10 @@ struct kmq_hdr {
 	__u64 created_ns;		/* CLOCK_REALTIME at creation */
 	__u32 policy_delay_s;		/* mirror of the policy's delay */
 	__u32 policy_flags;		/* mirror of kmq_policy.flags */
-	__u64 reserved0[6];		/* up to 128 bytes */
+	__u32 policy_max_msg_size;	/* mirror of kmq_policy.max_msg_size;
+					 * 0: not mirrored, see max_msg_size */
+	__u32 reserved2;
+	__u64 reserved0[5];		/* up to 128 bytes */
 
 	struct kmq_ring_ctl free;	/* at 128 */
 	struct kmq_ring_ctl ready;	/* at 384 */
