@@ -186,6 +186,9 @@
  * none has status -EAGAIN or -ETIMEDOUT. Mapped senders must send through
  * KMQ_IOC_SQS_SEND while hdr.policy_delay_s is nonzero (libkmq does);
  * a mapped sender that does not only makes its own messages undelayed.
+ * Plain sends (KMQ_IOC_SEND, the mapped fast path, libkmq's kmq_send)
+ * ignore the queue's delay, and its policy's max_msg_size: they are bound
+ * by the queue's max_msg_size only.
  *
  * Retention: a message older than policy.retention_s (by its sent time) is
  * dropped and counted (kmq_info.expired) instead of being delivered: by the
