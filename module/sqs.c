@@ -838,13 +838,44 @@ static void kmq_sqs_msgs_put(struct kmq_client *c, struct kmq_sqsmsg *msgs,
 		kfree(msgs);
 }
 
-/* Copy in and check the kmq_sqsio of a SEND or RECV of @c and its
+/*
+ * What SQS_RECV reads of a kmq_sqsmsg (buffers and lengths, then flags and
+ * delay_s, which must be 0) and writes (len up to sender_uid). The rest is
+ * SEND's or reserved: RECV copies 64 of the 376 bytes in and 328 out, in
+ * copies of constant size, which hardened usercopy checks at build time.
+ */
+#define KMQ_SQSMSG_RECV_IN	offsetof(struct kmq_sqsmsg, group)
+#define KMQ_SQSMSG_RECV_OUT	offsetof(struct kmq_sqsmsg, len)
+#define KMQ_SQSMSG_RECV_OUT_LEN	(offsetofend(struct kmq_sqsmsg, sender_uid) - \
+				 KMQ_SQSMSG_RECV_OUT)
+
+/* Copy @n messages in from @um: whole for a SEND, what it reads for a
+ * RECV (@recv). Returns 0 or -EFAULT. */
+static int kmq_sqs_msgs_in(struct kmq_sqsmsg *msgs,
+			   const struct kmq_sqsmsg __user *um, u32 n,
+			   bool recv)
+{
+	u32 i;
+
+	if (!recv)
+		return copy_from_user(msgs, um, n * sizeof(*msgs)) ? -EFAULT : 0;
+	for (i = 0; i < n; i++)
+		if (copy_from_user(&msgs[i], &um[i], KMQ_SQSMSG_RECV_IN) ||
+		    copy_from_user(msgs[i].reserved, um[i].reserved,
+				   sizeof(msgs[i].reserved)))
+			return -EFAULT;
+	return 0;
+}
+
+/* Copy in and check the kmq_sqsio of a SEND or RECV (@recv) of @c and its
  * messages; give the array back with kmq_sqs_msgs_put(c, msgs, *@own). */
 static struct kmq_sqsmsg *kmq_sqs_io_in(struct kmq_client *c,
 					struct kmq_sqsio __user *uarg,
-					struct kmq_sqsio *io, u32 flags_ok,
+					struct kmq_sqsio *io, bool recv,
 					bool *own, long *errp)
 {
+	u32 flags_ok = recv ? KMQ_IO_NONBLOCK | KMQ_SQSIO_VISIBILITY :
+			      KMQ_IO_NONBLOCK;
 	struct kmq_sqsmsg *msgs;
 
 	*errp = -EFAULT;
@@ -862,8 +893,8 @@ static struct kmq_sqsmsg *kmq_sqs_io_in(struct kmq_client *c,
 	msgs = kmq_sqs_msgs_get(c, io->count, own);
 	if (!msgs)
 		return NULL;
-	if (copy_from_user(msgs, u64_to_user_ptr(io->msgs),
-			   io->count * sizeof(*msgs))) {
+	if (kmq_sqs_msgs_in(msgs, u64_to_user_ptr(io->msgs), io->count,
+			    recv)) {
 		kmq_sqs_msgs_put(c, msgs, *own);
 		*errp = -EFAULT;
 		return NULL;
@@ -872,13 +903,22 @@ static struct kmq_sqsmsg *kmq_sqs_io_in(struct kmq_client *c,
 	return msgs;
 }
 
+/* Copy the first @done messages out (a RECV's: what it writes) and the
+ * count. Returns 0 or -EFAULT. */
 static long kmq_sqs_io_out(struct kmq_sqsio __user *uarg,
 			   const struct kmq_sqsio *io,
-			   const struct kmq_sqsmsg *msgs, u32 done)
+			   const struct kmq_sqsmsg *msgs, u32 done, bool recv)
 {
-	if (done && copy_to_user(u64_to_user_ptr(io->msgs), msgs,
-				 done * sizeof(*msgs)))
+	struct kmq_sqsmsg __user *um = u64_to_user_ptr(io->msgs);
+	u32 i;
+
+	if (!recv && done && copy_to_user(um, msgs, done * sizeof(*msgs)))
 		return -EFAULT;
+	for (i = 0; recv && i < done; i++)
+		if (copy_to_user((u8 __user *)&um[i] + KMQ_SQSMSG_RECV_OUT,
+				 (const u8 *)&msgs[i] + KMQ_SQSMSG_RECV_OUT,
+				 KMQ_SQSMSG_RECV_OUT_LEN))
+			return -EFAULT;
 	return put_user(done, &uarg->done) ? -EFAULT : 0;
 }
 
@@ -896,7 +936,7 @@ long kmq_sqs_send(struct kmq_client *c, bool nonblock,
 
 	if (!(c->flags & KMQ_OPEN_SEND))
 		return -EBADF;
-	msgs = kmq_sqs_io_in(c, uarg, &io, KMQ_IO_NONBLOCK, &own, &err);
+	msgs = kmq_sqs_io_in(c, uarg, &io, false, &own, &err);
 	if (!msgs)
 		return err;
 	block = kmq_sqs_block(nonblock, io.flags, io.timeout_ns, &deadline);
@@ -931,7 +971,7 @@ long kmq_sqs_send(struct kmq_client *c, bool nonblock,
 						     block && i == 0, deadline);
 	}
 	kvfree(abuf);
-	err = kmq_sqs_io_out(uarg, &io, msgs, io.count);
+	err = kmq_sqs_io_out(uarg, &io, msgs, io.count, false);
 	kmq_sqs_msgs_put(c, msgs, own);
 	return err;
 }
@@ -1041,8 +1081,7 @@ long kmq_sqs_recv(struct kmq_client *c, bool nonblock,
 
 	if (!(c->flags & KMQ_OPEN_RECV))
 		return -EBADF;
-	msgs = kmq_sqs_io_in(c, uarg, &io,
-			     KMQ_IO_NONBLOCK | KMQ_SQSIO_VISIBILITY, &own, &err);
+	msgs = kmq_sqs_io_in(c, uarg, &io, true, &own, &err);
 	if (!msgs)
 		return err;
 	for (i = 0; i < io.count; i++) {
@@ -1123,7 +1162,7 @@ out:
 	if (i)
 		err = 0;
 	if (!err)
-		err = kmq_sqs_io_out(uarg, &io, msgs, i);
+		err = kmq_sqs_io_out(uarg, &io, msgs, i, true);
 	else if (put_user(0, &uarg->done))
 		err = -EFAULT;
 out_free:
