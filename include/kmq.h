@@ -210,8 +210,9 @@ const char *kmq_strerror(int err);
  * Leases, visibility, dead letters, delay, retention, FIFO groups and
  * deduplication. Plain kmq_send/kmq_recv keep working on standard queues
  * and pay nothing for any of it: a plain receive is a receive and delete at
- * once, and a plain send is never delayed (as KMQ_IOC_SEND); use
- * kmq_send_msgs() for the queue's DelaySeconds. The calls below go through the queue's owner (kmq.ko's SQS ioctls)
+ * once, and a plain send is never delayed nor held to the policy's
+ * max_msg_size (as KMQ_IOC_SEND); use kmq_send_msgs() for the queue's
+ * DelaySeconds and MaximumMessageSize. The calls below go through the queue's owner (kmq.ko's SQS ioctls)
  * except kmq_send_msgs() on a mapped standard queue without delay, which
  * writes attributes and body in place on the fast path.
  * Backend "shm": -EOPNOTSUPP until kmqd serves these.
@@ -292,8 +293,9 @@ int kmq_set_policy(const struct kmq_policy *p);
  * when none could be tried. Needs KMQ_SEND. Never waits for room (-EAGAIN).
  * On a mapped standard queue whose policy has no delay, messages without
  * a delay, group or deduplication id go by the fast path (in place, no
- * system call; checked against the queue's max_msg_size, not the policy's),
- * the others through the owner; a batch's order may then change. */
+ * system call; checked against the policy's max_msg_size as the kernel
+ * mirrors it in the queue header), the others through the owner; a
+ * batch's order may then change. */
 int kmq_send_msgs(struct kmq *q, struct kmq_out *msgs, unsigned int n);
 
 /* kmq_receive - receive up to @n (<= KMQ_SQS_BATCH_MAX) messages with a

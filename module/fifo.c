@@ -458,14 +458,14 @@ static int kmq_fifo_try_ready(struct kmq_queue *q, void *arg)
 }
 
 /*
- * Take the next message of @g for a receiver: drops (and counts) what is
- * too old or damaged on the way. Returns the slot or KMQ_SQS_NONE, with
- * its lengths.
+ * Take the next message of @g for a receiver at @now: drops (and counts)
+ * what is too old or damaged on the way. Returns the slot or KMQ_SQS_NONE,
+ * with its lengths.
  */
 static u32 kmq_fifo_next(struct kmq_queue *q, struct kmq_fifo_group *g,
-			 u32 *len, u32 *alen, struct kmq_sqs_ctx *ctx)
+			 u32 *len, u32 *alen, const struct kmq_sqs_now *now,
+			 struct kmq_sqs_ctx *ctx)
 {
-	u64 now = ktime_get_real_ns();
 	u32 idx;
 
 	while (g->head != KMQ_SQS_NONE) {
@@ -475,7 +475,7 @@ static u32 kmq_fifo_next(struct kmq_queue *q, struct kmq_fifo_group *g,
 		*alen = kmq_load(&s->attr_len);
 		if ((u64)*len + *alen > q->layout.max_msg_size) {
 			ctx->corrupt++;
-		} else if (kmq_sqs_too_old(q, s, now)) {
+		} else if (kmq_sqs_too_old(q, s, now->real)) {
 			atomic64_inc(&q->sqs.expired);
 		} else {
 			return g->head;
@@ -507,12 +507,14 @@ int kmq_fifo_recv(struct kmq_client *c, struct kmq_sqsmsg *msgs, u32 count,
 	for (;;) {
 		struct kmq_sqs_ctx ctx = { };
 		struct kmq_fifo_group *g;
+		struct kmq_sqs_now now;
 		struct kmq_fifo *f;
 
 		err = kmq_fifo_wait(q, block, deadline);
 		if (err)
 			return err;
 		n = 0;
+		kmq_sqs_now(&now);
 		mutex_lock(&q->sqs.lock);
 		f = q->sqs.st->fifo;
 		g = f ? list_first_entry_or_null(&f->ready,
@@ -521,13 +523,13 @@ int kmq_fifo_recv(struct kmq_client *c, struct kmq_sqsmsg *msgs, u32 count,
 		while (g && n < count) {
 			struct kmq_sqsmsg *m = &msgs[n];
 			u32 idx = kmq_fifo_next(q, g, &lens[n], &alens[n],
-						&ctx);
+						&now, &ctx);
 
 			if (idx == KMQ_SQS_NONE)
 				break;
 			kmq_fifo_unlink_head(q, g);
 			g->inflight++;
-			kmq_sqs_lease(q, idx, vis, m);
+			kmq_sqs_lease(q, idx, vis, m, &now);
 			m->seq = q->sqs.st->slots[idx].seq;
 			memcpy(m->group, g->name, KMQ_GROUP_LEN);
 			memset(m->dedup, 0, sizeof(m->dedup));
@@ -587,11 +589,10 @@ long kmq_fifo_plain_recv(struct kmq_client *c, bool nonblock,
 	if (block && io.timeout_ns > 0)
 		deadline = ktime_add_safe(ktime_get(),
 					  ns_to_ktime(io.timeout_ns));
-	mutex_lock(&q->sqs.lock);
-	err = kmq_sqs_state(q) ? 0 : -ENOMEM;
-	mutex_unlock(&q->sqs.lock);
-	if (err)
+	if (!kmq_sqs_state_get(q)) {
+		err = -ENOMEM;
 		goto out_free;
+	}
 
 	/*
 	 * Lease what fits from one ready group (so the group is blocked as
@@ -600,11 +601,13 @@ long kmq_fifo_plain_recv(struct kmq_client *c, bool nonblock,
 	 */
 	while (!n) {
 		struct kmq_fifo_group *g;
+		struct kmq_sqs_now now;
 		struct kmq_fifo *f;
 
 		err = kmq_fifo_wait(q, block, deadline);
 		if (err)
 			break;
+		kmq_sqs_now(&now);
 		mutex_lock(&q->sqs.lock);
 		f = q->sqs.st->fifo;
 		g = f ? list_first_entry_or_null(&f->ready,
@@ -613,7 +616,7 @@ long kmq_fifo_plain_recv(struct kmq_client *c, bool nonblock,
 		while (g && n < io.count) {
 			struct kmq_sqsmsg m;
 			u32 idx = kmq_fifo_next(q, g, &lens[n], &alens[n],
-						&ctx);
+						&now, &ctx);
 
 			if (idx == KMQ_SQS_NONE)
 				break;
@@ -627,7 +630,7 @@ long kmq_fifo_plain_recv(struct kmq_client *c, bool nonblock,
 			}
 			kmq_fifo_unlink_head(q, g);
 			g->inflight++;
-			kmq_sqs_lease(q, idx, KMQ_VISIBILITY_DEFAULT, &m);
+			kmq_sqs_lease(q, idx, KMQ_VISIBILITY_DEFAULT, &m, &now);
 			gens[n] = m.receipt;
 			idxs[n++] = idx;
 		}

@@ -561,10 +561,15 @@ static int kmq_qfd_mmap(struct file *file, struct vm_area_struct *vma)
 /* ---- open and release ---------------------------------------------------- */
 
 /* Crash repair frees the client, its id and its queue reference, now or
- * once every slot it held is back. */
+ * once every slot it held is back. No ioctl runs any more: the SQS message
+ * array goes now. */
 static int kmq_qfd_release(struct inode *inode, struct file *file)
 {
-	kmq_repair_release(file->private_data);
+	struct kmq_client *c = file->private_data;
+
+	kfree(c->sqs_msgs);
+	c->sqs_msgs = NULL;
+	kmq_repair_release(c);
 	return 0;
 }
 

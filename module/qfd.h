@@ -10,6 +10,10 @@
 #include <linux/types.h>
 
 struct kmq_queue;
+struct kmq_sqsmsg;
+
+/* kmq_client.sqs_busy: sqs_msgs is in use by an SQS_SEND or SQS_RECV. */
+#define KMQ_CLIENT_SQS_BUSY	0
 
 /*
  * One client of a queue: what a queue fd carries. It holds its client id
@@ -21,6 +25,11 @@ struct kmq_client {
 	u32 id;
 	u32 flags;		/* KMQ_OPEN_* */
 	struct list_head orphan;	/* q->orphans while repair waits */
+	/* SQS_SEND/SQS_RECV's message array (KMQ_SQS_BATCH_MAX entries),
+	 * allocated on first use, freed at release; owned by whoever set
+	 * the KMQ_CLIENT_SQS_BUSY bit of sqs_busy (sqs.c). */
+	struct kmq_sqsmsg *sqs_msgs;
+	unsigned long sqs_busy;
 };
 
 /*

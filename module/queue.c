@@ -334,6 +334,7 @@ int kmq_queue_init(void)
 	 * shared layout is what the specification says. */
 	BUILD_BUG_ON(sizeof(struct kmq_hdr) != KMQ_HDR_SIZE);
 	BUILD_BUG_ON(sizeof(struct kmq_slot) != KMQ_SLOT_HDR_SIZE);
+	BUILD_BUG_ON(offsetof(struct kmq_hdr, policy_max_msg_size) != 80);
 	BUILD_BUG_ON(offsetof(struct kmq_hdr, free) != 128);
 	BUILD_BUG_ON(offsetof(struct kmq_hdr, ready) != 384);
 	BUILD_BUG_ON(offsetof(struct kmq_hdr, rd_wait) != 640);

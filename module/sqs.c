@@ -118,6 +118,35 @@ struct kmq_sqs *kmq_sqs_state(struct kmq_queue *q)
 	return st;
 }
 
+/*
+ * Make the timer fire no later than @deadline, the new earliest one. A
+ * timer that will fire earlier is left alone: its work finds nothing due
+ * and starts it again for the earliest deadline then. So a lease that
+ * lands behind the timer (the common case: every lease is taken later than
+ * the one before, and deleted early) costs no hrtimer_start(), which takes
+ * the timer base's lock and may reprogram the clock event device. Deleting
+ * the earliest entry leaves the timer as it is, for the same reason.
+ */
+static void kmq_sqs_arm(struct kmq_sqs *st, u64 deadline)
+{
+	if (st->dying || (st->armed && st->armed <= deadline))
+		return;
+	st->armed = deadline;
+	hrtimer_start(&st->timer, ns_to_ktime(deadline), HRTIMER_MODE_ABS);
+}
+
+struct kmq_sqs *kmq_sqs_state_get(struct kmq_queue *q)
+{
+	struct kmq_sqs *st = smp_load_acquire(&q->sqs.st);
+
+	if (st)
+		return st;
+	mutex_lock(&q->sqs.lock);
+	st = kmq_sqs_state(q);
+	mutex_unlock(&q->sqs.lock);
+	return st;
+}
+
 static void kmq_sqs_tree_del(struct kmq_sqs *st, struct kmq_sqs_slot *ls)
 {
 	if (RB_EMPTY_NODE(&ls->node))
@@ -150,9 +179,8 @@ static void kmq_sqs_tree_add(struct kmq_sqs *st, struct kmq_sqs_slot *ls,
 	}
 	rb_link_node(&ls->node, parent, link);
 	rb_insert_color_cached(&ls->node, &st->deadlines, leftmost);
-	if (leftmost && !st->dying)
-		hrtimer_start(&st->timer, ns_to_ktime(deadline),
-			      HRTIMER_MODE_ABS);
+	if (leftmost)
+		kmq_sqs_arm(st, deadline);
 }
 
 static u32 kmq_sqs_idx(struct kmq_sqs *st, struct kmq_sqs_slot *ls)
@@ -181,7 +209,8 @@ void kmq_sqs_push(struct kmq_queue *q, u32 idx, bool ready,
 		      ready ? KMQ_SLOT_READY : KMQ_SLOT_FREE, &ctx->corrupt);
 	if (err == -EBUSY) {
 		ls->state = ready ? KMQ_LS_PUSH_READY : KMQ_LS_PUSH_FREE;
-		kmq_sqs_tree_add(st, ls, ktime_get_ns() + KMQ_SQS_RETRY_NS);
+		kmq_sqs_tree_add(st, ls, ktime_get_coarse_ns() +
+				 KMQ_SQS_RETRY_NS);
 		return;
 	}
 	kmq_sqs_tree_del(st, ls);
@@ -318,7 +347,7 @@ static void kmq_sqs_requeue(struct kmq_queue *q, u32 idx, bool lease,
 	struct kmq_slot *s = kmq_slot_at(&q->view, idx);
 	u32 max = q->sqs.policy.max_receive;
 
-	if (kmq_sqs_too_old(q, s, ktime_get_real_ns())) {
+	if (kmq_sqs_too_old(q, s, ktime_get_coarse_real_ns())) {
 		atomic64_inc(&q->sqs.expired);
 		ls->requeued = false;
 		if (q->sqs.fifo)
@@ -391,6 +420,8 @@ static void kmq_sqs_work_fn(struct work_struct *w)
 	u64 now;
 
 	mutex_lock(&q->sqs.lock);
+	/* The timer fired (only it queues this work): nothing is armed. */
+	st->armed = 0;
 	now = ktime_get_ns();
 	/* Each entry leaves the tree or goes back with a later deadline. */
 	while (!st->dying && (node = rb_first_cached(&st->deadlines))) {
@@ -398,8 +429,7 @@ static void kmq_sqs_work_fn(struct work_struct *w)
 						   node);
 
 		if (ls->deadline > now) {
-			hrtimer_start(&st->timer, ns_to_ktime(ls->deadline),
-				      HRTIMER_MODE_ABS);
+			kmq_sqs_arm(st, ls->deadline);
 			break;
 		}
 		kmq_sqs_due(q, kmq_sqs_idx(st, ls), true, &ctx);
@@ -436,6 +466,7 @@ void kmq_sqs_queue_init(struct kmq_queue *q, bool fifo)
 	if (q->base) {
 		q->view.hdr->policy_flags = p->flags;
 		q->view.hdr->policy_delay_s = 0;
+		q->view.hdr->policy_max_msg_size = p->max_msg_size;
 	}
 }
 
@@ -578,6 +609,7 @@ long kmq_sqs_set_policy(struct kmq_policy __user *uarg)
 	q->sqs.policy = p;
 	WRITE_ONCE(q->view.hdr->policy_delay_s, p.delay_s);
 	WRITE_ONCE(q->view.hdr->policy_flags, p.flags);
+	WRITE_ONCE(q->view.hdr->policy_max_msg_size, p.max_msg_size);
 	mutex_unlock(&q->sqs.lock);
 	err = 0;
 out:
@@ -772,13 +804,80 @@ void kmq_sqs_delay(struct kmq_queue *q, u32 idx, u32 delay_s)
 	ls->state = KMQ_LS_DELAYED;
 	ls->requeued = false;
 	atomic64_inc(&q->sqs.delayed);
-	kmq_sqs_tree_add(st, ls, ktime_get_ns() + delay_s * NSEC_PER_SEC);
+	kmq_sqs_tree_add(st, ls, kmq_sqs_deadline(ktime_get_coarse_ns(),
+						  delay_s));
 }
 
-/* Copy in and check the kmq_sqsio of a SEND or RECV and its messages. */
-static void *kmq_sqs_io_in(struct kmq_sqsio __user *uarg, struct kmq_sqsio *io,
-			   u32 flags_ok, long *errp)
+/*
+ * The message array of one SQS_SEND or SQS_RECV of @c: the client's own,
+ * allocated on its first such call and kept until its fd is released, so
+ * that a call allocates nothing (under slab debugging an allocation also
+ * records a stack trace). Threads sharing the fd in such calls at the same
+ * time get one of @count entries of their own (*@own false).
+ */
+static struct kmq_sqsmsg *kmq_sqs_msgs_get(struct kmq_client *c, u32 count,
+					   bool *own)
 {
+	*own = !test_and_set_bit_lock(KMQ_CLIENT_SQS_BUSY, &c->sqs_busy);
+	if (!*own)
+		return kmalloc_array(count, sizeof(struct kmq_sqsmsg),
+				     GFP_KERNEL);
+	if (!c->sqs_msgs)
+		c->sqs_msgs = kmalloc_array(KMQ_SQS_BATCH_MAX,
+					    sizeof(*c->sqs_msgs),
+					    GFP_KERNEL_ACCOUNT);
+	if (!c->sqs_msgs)
+		clear_bit_unlock(KMQ_CLIENT_SQS_BUSY, &c->sqs_busy);
+	return c->sqs_msgs;
+}
+
+static void kmq_sqs_msgs_put(struct kmq_client *c, struct kmq_sqsmsg *msgs,
+			     bool own)
+{
+	if (own)
+		clear_bit_unlock(KMQ_CLIENT_SQS_BUSY, &c->sqs_busy);
+	else
+		kfree(msgs);
+}
+
+/*
+ * What SQS_RECV reads of a kmq_sqsmsg (buffers and lengths, then flags and
+ * delay_s, which must be 0) and writes (len up to sender_uid). The rest is
+ * SEND's or reserved: RECV copies 64 of the 376 bytes in and 328 out, in
+ * copies of constant size, which hardened usercopy checks at build time.
+ */
+#define KMQ_SQSMSG_RECV_IN	offsetof(struct kmq_sqsmsg, group)
+#define KMQ_SQSMSG_RECV_OUT	offsetof(struct kmq_sqsmsg, len)
+#define KMQ_SQSMSG_RECV_OUT_LEN	(offsetofend(struct kmq_sqsmsg, sender_uid) - \
+				 KMQ_SQSMSG_RECV_OUT)
+
+/* Copy @n messages in from @um: whole for a SEND, what it reads for a
+ * RECV (@recv). Returns 0 or -EFAULT. */
+static int kmq_sqs_msgs_in(struct kmq_sqsmsg *msgs,
+			   const struct kmq_sqsmsg __user *um, u32 n,
+			   bool recv)
+{
+	u32 i;
+
+	if (!recv)
+		return copy_from_user(msgs, um, n * sizeof(*msgs)) ? -EFAULT : 0;
+	for (i = 0; i < n; i++)
+		if (copy_from_user(&msgs[i], &um[i], KMQ_SQSMSG_RECV_IN) ||
+		    copy_from_user(msgs[i].reserved, um[i].reserved,
+				   sizeof(msgs[i].reserved)))
+			return -EFAULT;
+	return 0;
+}
+
+/* Copy in and check the kmq_sqsio of a SEND or RECV (@recv) of @c and its
+ * messages; give the array back with kmq_sqs_msgs_put(c, msgs, *@own). */
+static struct kmq_sqsmsg *kmq_sqs_io_in(struct kmq_client *c,
+					struct kmq_sqsio __user *uarg,
+					struct kmq_sqsio *io, bool recv,
+					bool *own, long *errp)
+{
+	u32 flags_ok = recv ? KMQ_IO_NONBLOCK | KMQ_SQSIO_VISIBILITY :
+			      KMQ_IO_NONBLOCK;
 	struct kmq_sqsmsg *msgs;
 
 	*errp = -EFAULT;
@@ -793,12 +892,12 @@ static void *kmq_sqs_io_in(struct kmq_sqsio __user *uarg, struct kmq_sqsio *io,
 	    io->visibility_s > KMQ_VISIBILITY_MAX : io->visibility_s != 0)
 		return NULL;
 	*errp = -ENOMEM;
-	msgs = kmalloc_array(io->count, sizeof(*msgs), GFP_KERNEL);
+	msgs = kmq_sqs_msgs_get(c, io->count, own);
 	if (!msgs)
 		return NULL;
-	if (copy_from_user(msgs, u64_to_user_ptr(io->msgs),
-			   io->count * sizeof(*msgs))) {
-		kfree(msgs);
+	if (kmq_sqs_msgs_in(msgs, u64_to_user_ptr(io->msgs), io->count,
+			    recv)) {
+		kmq_sqs_msgs_put(c, msgs, *own);
 		*errp = -EFAULT;
 		return NULL;
 	}
@@ -806,13 +905,22 @@ static void *kmq_sqs_io_in(struct kmq_sqsio __user *uarg, struct kmq_sqsio *io,
 	return msgs;
 }
 
+/* Copy the first @done messages out (a RECV's: what it writes) and the
+ * count. Returns 0 or -EFAULT. */
 static long kmq_sqs_io_out(struct kmq_sqsio __user *uarg,
 			   const struct kmq_sqsio *io,
-			   const struct kmq_sqsmsg *msgs, u32 done)
+			   const struct kmq_sqsmsg *msgs, u32 done, bool recv)
 {
-	if (done && copy_to_user(u64_to_user_ptr(io->msgs), msgs,
-				 done * sizeof(*msgs)))
+	struct kmq_sqsmsg __user *um = u64_to_user_ptr(io->msgs);
+	u32 i;
+
+	if (!recv && done && copy_to_user(um, msgs, done * sizeof(*msgs)))
 		return -EFAULT;
+	for (i = 0; recv && i < done; i++)
+		if (copy_to_user((u8 __user *)&um[i] + KMQ_SQSMSG_RECV_OUT,
+				 (const u8 *)&msgs[i] + KMQ_SQSMSG_RECV_OUT,
+				 KMQ_SQSMSG_RECV_OUT_LEN))
+			return -EFAULT;
 	return put_user(done, &uarg->done) ? -EFAULT : 0;
 }
 
@@ -824,13 +932,13 @@ long kmq_sqs_send(struct kmq_client *c, bool nonblock,
 	struct kmq_sqsio io;
 	ktime_t deadline;
 	u8 *abuf = NULL;
-	bool block;
+	bool block, own;
 	long err;
 	u32 i;
 
 	if (!(c->flags & KMQ_OPEN_SEND))
 		return -EBADF;
-	msgs = kmq_sqs_io_in(uarg, &io, KMQ_IO_NONBLOCK, &err);
+	msgs = kmq_sqs_io_in(c, uarg, &io, false, &own, &err);
 	if (!msgs)
 		return err;
 	block = kmq_sqs_block(nonblock, io.flags, io.timeout_ns, &deadline);
@@ -865,21 +973,32 @@ long kmq_sqs_send(struct kmq_client *c, bool nonblock,
 						     block && i == 0, deadline);
 	}
 	kvfree(abuf);
-	err = kmq_sqs_io_out(uarg, &io, msgs, io.count);
-	kfree(msgs);
+	err = kmq_sqs_io_out(uarg, &io, msgs, io.count, false);
+	kmq_sqs_msgs_put(c, msgs, own);
 	return err;
 }
 
 /* ---- receive ------------------------------------------------------------- */
 
+/* The first receive time of a message sent at @sent, received at @now:
+ * the coarse clock, unless that is before the sent time. */
+static u64 kmq_sqs_first_receive(struct kmq_sqs_now *now, u64 sent)
+{
+	if (sent <= now->real)
+		return now->real;
+	if (!now->fine)
+		now->fine = ktime_get_real_ns();
+	return now->fine;
+}
+
 /*
  * Lease message @idx (held by the kernel or a receiver, checked) for @vis
- * seconds: count the receive, set the deadline, mirror the lease into the
- * slot header and fill the out fields of @m but the payload. Under
- * sqs.lock with the state allocated.
+ * seconds from @now: count the receive, set the deadline, mirror the lease
+ * into the slot header and fill the out fields of @m but the payload.
+ * Under sqs.lock with the state allocated.
  */
 void kmq_sqs_lease(struct kmq_queue *q, u32 idx, u32 vis,
-		   struct kmq_sqsmsg *m)
+		   struct kmq_sqsmsg *m, struct kmq_sqs_now *now)
 {
 	struct kmq_sqs *st = q->sqs.st;
 	struct kmq_sqs_slot *ls = &st->slots[idx];
@@ -897,10 +1016,11 @@ void kmq_sqs_lease(struct kmq_queue *q, u32 idx, u32 vis,
 		ls->gen = 1;
 	ls->receive_count++;
 	if (!ls->first_receive_ns)
-		ls->first_receive_ns = ktime_get_real_ns();
+		ls->first_receive_ns =
+			kmq_sqs_first_receive(now, kmq_load(&s->sent_ns));
 	ls->state = KMQ_LS_LEASED;
 	atomic64_inc(&q->sqs.leased);
-	kmq_sqs_tree_add(st, ls, ktime_get_ns() + (u64)vis * NSEC_PER_SEC);
+	kmq_sqs_tree_add(st, ls, kmq_sqs_deadline(now->mono, vis));
 
 	kmq_store(&s->gen, ls->gen);
 	kmq_store(&s->receive_count, ls->receive_count);
@@ -933,7 +1053,7 @@ int kmq_sqs_copy_out(struct kmq_queue *q, u32 idx, u32 len, u32 alen,
 	m->attr_len = alen;
 	if (!fits)
 		return -EMSGSIZE;
-	if (copy_to_user(u64_to_user_ptr(m->attrs), data, alen) ||
+	if ((alen && copy_to_user(u64_to_user_ptr(m->attrs), data, alen)) ||
 	    copy_to_user(u64_to_user_ptr(m->body), data + alen, len))
 		return -EFAULT;
 	return 0;
@@ -950,18 +1070,20 @@ long kmq_sqs_recv(struct kmq_client *c, bool nonblock,
 {
 	struct kmq_queue *q = c->q;
 	struct kmq_sqs_take t = { &q->view.ready, c->id, KMQ_SLOT_BORROWED, 0 };
+	u32 idxs[KMQ_SQS_BATCH_MAX], lens[KMQ_SQS_BATCH_MAX];
+	u32 alens[KMQ_SQS_BATCH_MAX];
+	struct kmq_sqs_now now = { };
 	unsigned int skips = 0;
 	struct kmq_sqsmsg *msgs;
 	struct kmq_sqsio io;
 	ktime_t deadline;
-	bool block;
+	bool block, own;
 	long err;
-	u32 i = 0, vis;
+	u32 i = 0, n, vis;
 
 	if (!(c->flags & KMQ_OPEN_RECV))
 		return -EBADF;
-	msgs = kmq_sqs_io_in(uarg, &io, KMQ_IO_NONBLOCK | KMQ_SQSIO_VISIBILITY,
-			     &err);
+	msgs = kmq_sqs_io_in(c, uarg, &io, true, &own, &err);
 	if (!msgs)
 		return err;
 	for (i = 0; i < io.count; i++) {
@@ -972,11 +1094,10 @@ long kmq_sqs_recv(struct kmq_client *c, bool nonblock,
 	vis = io.flags & KMQ_SQSIO_VISIBILITY ? io.visibility_s :
 	      READ_ONCE(q->sqs.policy.visibility_s);
 	block = kmq_sqs_block(nonblock, io.flags, io.timeout_ns, &deadline);
-	mutex_lock(&q->sqs.lock);
-	err = kmq_sqs_state(q) ? 0 : -ENOMEM;
-	mutex_unlock(&q->sqs.lock);
-	if (err)
+	if (!kmq_sqs_state_get(q)) {
+		err = -ENOMEM;
 		goto out_free;
+	}
 	i = 0;
 	if (q->sqs.fifo) {
 		err = kmq_fifo_recv(c, msgs, io.count, vis, block, deadline,
@@ -984,21 +1105,32 @@ long kmq_sqs_recv(struct kmq_client *c, bool nonblock,
 		goto out;
 	}
 
-	i = 0;
-	while (i < io.count) {
-		struct kmq_sqsmsg *m = &msgs[i];
+	/*
+	 * Take the batch off the ready ring (waiting for the first message
+	 * only), lease all of it under one hold of sqs.lock, then copy it out
+	 * with no lock held.
+	 */
+	n = 0;
+	while (n < io.count) {
 		struct kmq_slot *s;
 		u32 len, alen;
 
-		err = kmq_sqs_wait(q, block && i == 0, deadline,
-				   &q->view.hdr->rd_wait, kmq_sqs_try_take, &t);
+		if (n) {
+			err = kmq_queue_take(q, t.ring, t.me, t.state, &t.idx);
+		} else {
+			err = kmq_sqs_wait(q, block, deadline,
+					   &q->view.hdr->rd_wait,
+					   kmq_sqs_try_take, &t);
+			if (!err)	/* after any wait: the batch's time */
+				kmq_sqs_now(&now);
+		}
 		if (err)
 			break;
 		s = kmq_slot_at(&q->view, t.idx);
 		len = kmq_load(&s->len);
 		alen = kmq_load(&s->attr_len);
 		if ((u64)len + alen > q->layout.max_msg_size ||
-		    kmq_sqs_too_old(q, s, ktime_get_real_ns())) {
+		    kmq_sqs_too_old(q, s, now.real)) {
 			if ((u64)len + alen > q->layout.max_msg_size)
 				atomic64_inc(&q->corrupt);
 			else
@@ -1010,23 +1142,33 @@ long kmq_sqs_recv(struct kmq_client *c, bool nonblock,
 			}
 			continue;
 		}
+		idxs[n] = t.idx;
+		lens[n] = len;
+		alens[n] = alen;
+		n++;
+	}
+	if (n) {
 		mutex_lock(&q->sqs.lock);
-		kmq_sqs_lease(q, t.idx, vis, m);
+		for (i = 0; i < n; i++)
+			kmq_sqs_lease(q, idxs[i], vis, &msgs[i], &now);
 		mutex_unlock(&q->sqs.lock);
+	}
+	for (i = 0; i < n; i++) {
+		struct kmq_sqsmsg *m = &msgs[i];
+
 		memset(m->group, 0, sizeof(m->group));
 		memset(m->dedup, 0, sizeof(m->dedup));
-		m->status = kmq_sqs_copy_out(q, t.idx, len, alen, m);
-		i++;
+		m->status = kmq_sqs_copy_out(q, idxs[i], lens[i], alens[i], m);
 	}
 out:
 	if (i)
 		err = 0;
 	if (!err)
-		err = kmq_sqs_io_out(uarg, &io, msgs, i);
+		err = kmq_sqs_io_out(uarg, &io, msgs, i, true);
 	else if (put_user(0, &uarg->done))
 		err = -EFAULT;
 out_free:
-	kfree(msgs);
+	kmq_sqs_msgs_put(c, msgs, own);
 	return err;
 }
 
@@ -1070,6 +1212,7 @@ static long kmq_sqs_receipts(struct kmq_client *c,
 	struct kmq_sqs_ctx ctx = { };
 	struct kmq_receipts hdr;
 	u32 i, done = 0;
+	u64 mono = 0;			/* one clock read per call */
 
 	if (!(c->flags & KMQ_OPEN_RECV))
 		return -EBADF;
@@ -1096,8 +1239,10 @@ static long kmq_sqs_receipts(struct kmq_client *c,
 		done++;
 		ls = &q->sqs.st->slots[idx];
 		if (chvis && r->visibility_s) {
-			kmq_sqs_tree_add(q->sqs.st, ls, ktime_get_ns() +
-					 (u64)r->visibility_s * NSEC_PER_SEC);
+			if (!mono)
+				mono = ktime_get_coarse_ns();
+			kmq_sqs_tree_add(q->sqs.st, ls,
+					 kmq_sqs_deadline(mono, r->visibility_s));
 		} else if (chvis) {
 			kmq_sqs_due(q, idx, false, &ctx);	/* visible now */
 		} else {

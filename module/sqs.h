@@ -79,8 +79,10 @@ void kmq_sqs_note_leases_expired(struct kmq_queue *q, u64 count);
 /* ---- shared with fifo.c ------------------------------------------------ */
 
 #include <linux/hrtimer.h>
+#include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/rbtree.h>
+#include <linux/timekeeping.h>
 #include <linux/workqueue.h>
 
 #define KMQ_SQS_NONE	U32_MAX		/* no slot */
@@ -103,7 +105,7 @@ struct kmq_fifo_group;
 /* One per slot, in struct kmq_sqs.slots[]. */
 struct kmq_sqs_slot {
 	struct rb_node node;		/* deadlines, while in the tree */
-	u64 deadline;			/* ktime_get_ns() */
+	u64 deadline;			/* CLOCK_MONOTONIC ns */
 	u64 first_receive_ns;
 	u64 id;				/* message id of the last lease */
 	u64 seq;			/* FIFO sequence number */
@@ -120,7 +122,9 @@ struct kmq_sqs {
 	struct kmq_queue *q;
 	struct kmq_sqs_slot *slots;	/* capacity entries */
 	struct rb_root_cached deadlines;
-	struct hrtimer timer;		/* at the earliest deadline */
+	struct hrtimer timer;		/* at or before the earliest deadline */
+	u64 armed;			/* the timer's expiry as last started;
+					 * 0: fired (or never started) */
 	struct work_struct work;	/* serves the due deadlines */
 	bool dying;			/* rearm nothing */
 	struct kmq_fifo *fifo;		/* FIFO queues only */
@@ -135,12 +139,44 @@ struct kmq_sqs_ctx {
 	bool dlq_looked;
 };
 
+/*
+ * The clock readings of one SQS call, shared by every message of its batch.
+ * Deadlines (leases, delays) and retention are whole seconds, so they run
+ * on the coarse clocks: the time of the last tick, read from memory, where
+ * a clocksource read can cost microseconds (an emulated hpet) and costs
+ * tens of nanoseconds at best. Only a first receive time reads the fine
+ * clock, once per call, when the coarse one would put it before the
+ * message's sent time (a message sent within the current tick).
+ */
+struct kmq_sqs_now {
+	u64 mono;			/* ktime_get_coarse_ns() */
+	u64 real;			/* ktime_get_coarse_real_ns() */
+	u64 fine;			/* ktime_get_real_ns() once read, else 0 */
+};
+
+static inline void kmq_sqs_now(struct kmq_sqs_now *now)
+{
+	now->mono = ktime_get_coarse_ns();
+	now->real = ktime_get_coarse_real_ns();
+	now->fine = 0;
+}
+
+/* The deadline @s seconds after coarse monotonic time @mono. The coarse
+ * clock lags by up to a tick: one more tick, so that no lease or delay
+ * ends before its time (it may end up to about two ticks late). */
+static inline u64 kmq_sqs_deadline(u64 mono, u32 s)
+{
+	return mono + TICK_NSEC + (u64)s * NSEC_PER_SEC;
+}
+
 struct kmq_sqs *kmq_sqs_state(struct kmq_queue *q);
+/* The same without sqs.lock held: it is taken only to allocate. */
+struct kmq_sqs *kmq_sqs_state_get(struct kmq_queue *q);
 void kmq_sqs_push(struct kmq_queue *q, u32 idx, bool ready,
 		  struct kmq_sqs_ctx *ctx);
 void kmq_sqs_delay(struct kmq_queue *q, u32 idx, u32 delay_s);
 void kmq_sqs_lease(struct kmq_queue *q, u32 idx, u32 vis,
-		   struct kmq_sqsmsg *m);
+		   struct kmq_sqsmsg *m, struct kmq_sqs_now *now);
 int kmq_sqs_copy_out(struct kmq_queue *q, u32 idx, u32 len, u32 alen,
 		     struct kmq_sqsmsg *m);
 int kmq_sqs_fill(struct kmq_queue *q, u32 idx, const struct kmq_sqsmsg *m,

@@ -474,6 +474,7 @@ static inline void kmq_layout_init(void *base, const struct kmq_layout *l,
 	h->capacity = l->capacity;
 	h->slot_size = l->slot_size;
 	h->max_msg_size = l->max_msg_size;
+	h->policy_max_msg_size = l->max_msg_size;	/* the default policy */
 	h->free_off = l->free_off;
 	h->ready_off = l->ready_off;
 	h->slots_off = l->slots_off;

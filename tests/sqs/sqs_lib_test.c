@@ -561,14 +561,25 @@ START_TEST(invalid_values)
 	/* the limits themselves are fine */
 	ck_assert_int_eq(st_policy(name, { p->visibility_s = KMQ_VISIBILITY_MAX; p->retention_s = KMQ_RETENTION_MAX; p->delay_s = KMQ_DELAY_MAX; p->wait_s = KMQ_WAIT_MAX; p->max_msg_size = 1; }), 0);
 	ck_assert_int_eq(st_policy(name, { p->delay_s = 0; p->max_msg_size = 16; }), 0);
-	/* the policy's smaller size holds for sends through the owner */
+	/* the policy's smaller size holds for sends through the owner, and
+	 * for sends written in place on a mapped queue (_i 0), attributes
+	 * included; plain sends know nothing of it */
 	{
+		struct kmq_attr at = { .name = "a", .type = "String",
+				       .value = "v", .len = 1 };
+		struct kmq_out o = { .body = "sixteen bytes...", .len = 16,
+				     .delay_s = -1, .attrs = &at, .nattrs = 1 };
 		struct kmq *c;
 
 		ck_assert_int_eq(kmq_open(name, KMQ_SEND | KMQ_COPY, &c), 0);
 		ck_assert_int_eq(st_send(c, "sixteen bytes..."), 0);
 		ck_assert_int_eq(st_send(c, "seventeen bytes.."), -EMSGSIZE);
 		kmq_close(c);
+		ck_assert_int_eq(st_send(q, "sixteen bytes..."), 0);
+		ck_assert_int_eq(st_send(q, "seventeen bytes.."), -EMSGSIZE);
+		ck_assert_int_eq(kmq_send_msgs(q, &o, 1), 0);
+		ck_assert_int_eq(o.status, -EMSGSIZE);
+		ck_assert_int_eq(kmq_send(q, "seventeen bytes..", 17, 0), 0);
 	}
 	ck_assert_int_eq(kmq_get_policy("bad/name", &p1), -EINVAL);
 	ck_assert_int_eq(kmq_get_policy("no-such-queue-x", &p1), -ENOENT);

@@ -394,6 +394,7 @@ END_TEST
 START_TEST(send_msgs_routing)
 {
 	struct kmq_attr bad = A("AWS.x", "String", "v");
+	struct kmq_attr ok = A("n", "Number", "7");
 	struct kmq_out out[KMQ_SQS_BATCH_MAX + 1];
 	struct kmq_in in[2];
 	uint64_t r[2] = { 1, 2 };
@@ -424,6 +425,25 @@ START_TEST(send_msgs_routing)
 	out[0] = (struct kmq_out){ .body = "p", .len = 1, .delay_s = 0 };
 	ck_assert_int_eq(kmq_send_msgs(q, out, 1), -EOPNOTSUPP);
 	q->fast.v.hdr->policy_delay_s = 0;
+
+	/* in place: attributes + body within the policy's size, mirrored in
+	 * the header (the layout's size by default; 0: not mirrored) */
+	ck_assert_uint_eq(q->fast.v.hdr->policy_max_msg_size, 128);
+	q->fast.v.hdr->policy_max_msg_size = 4;
+	out[0] = (struct kmq_out){ .body = "four", .len = 4, .delay_s = -1 };
+	out[1] = (struct kmq_out){ .body = "five!", .len = 5, .delay_s = -1 };
+	out[2] = (struct kmq_out){ .body = "ab", .len = 2, .delay_s = -1,
+				   .attrs = &ok, .nattrs = 1 };
+	ck_assert_int_eq(kmq_send_msgs(q, out, 3), 1);
+	ck_assert_int_eq(out[0].status, 0);
+	ck_assert_int_eq(out[1].status, -EMSGSIZE);
+	ck_assert_int_eq(out[2].status, -EMSGSIZE);
+	q->fast.v.hdr->policy_max_msg_size = 0;
+	ck_assert_int_eq(kmq_send_msgs(q, &out[1], 1), 1);
+	/* plain sends are bound by the queue's size only */
+	q->fast.v.hdr->policy_max_msg_size = 1;
+	ck_assert_int_eq(kmq_send(q, "plain", 5, 0), 0);
+	q->fast.v.hdr->policy_max_msg_size = 128;
 
 	/* per-message checks */
 	memset(out, 0, sizeof(out));

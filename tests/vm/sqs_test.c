@@ -313,6 +313,10 @@ START_TEST(policy_defaults_and_ranges)
 		hdr = map;
 		ck_assert_uint_eq(hdr->policy_delay_s, 7);
 		ck_assert_uint_eq(hdr->policy_flags, 0);
+		ck_assert_uint_eq(hdr->policy_max_msg_size, 100);
+		g.max_msg_size = 101;
+		ck_assert_err(set_policy(&g), 0);
+		ck_assert_uint_eq(hdr->policy_max_msg_size, 101);
 		ck_assert_uint_eq(info.features & (KMQ_FEAT_LEASES |
 			KMQ_FEAT_DELAY | KMQ_FEAT_FIFO),
 			KMQ_FEAT_LEASES | KMQ_FEAT_DELAY | KMQ_FEAT_FIFO);
@@ -1176,6 +1180,8 @@ START_TEST(expiry_push_waits_for_stalled_popper)
 	mq = (int)ck_assert_ok(vt_open(ctl, nm, KMQ_OPEN_SEND | KMQ_OPEN_RECV |
 				       KMQ_OPEN_MAP));
 	map = vt_map(mq, &info, &v);
+	/* A new queue's policy size is its size, mirrored for mappers. */
+	ck_assert_uint_eq(v.hdr->policy_max_msg_size, 64);
 	ssend_ok(q, "stuck");
 	srecv1(q, &r, 1, 0);
 	/* The tail cell, as if its popper of the previous lap stalled. */

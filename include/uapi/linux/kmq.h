@@ -161,6 +161,11 @@
  * The kernel's lease state (deadline, generation, receive count, first
  * receive time) is kernel memory; the slot header mirrors gen,
  * receive_count and first_receive_ns for readers, never read back.
+ * Deadlines (leases, delays) and retention run on the kernel's coarse
+ * clocks, at the resolution of a clock tick (1-10 ms): a lease or a delay
+ * never ends before its time and may end up to about two ticks after it.
+ * First receive times have that resolution too, but a message sent within
+ * the current tick gets the exact time, never one before its sent time.
  *
  * Dead letters: with a redrive policy, a message whose lease expires when
  * it has been received max_receive times is moved to the dead-letter queue
@@ -181,6 +186,9 @@
  * none has status -EAGAIN or -ETIMEDOUT. Mapped senders must send through
  * KMQ_IOC_SQS_SEND while hdr.policy_delay_s is nonzero (libkmq does);
  * a mapped sender that does not only makes its own messages undelayed.
+ * Plain sends (KMQ_IOC_SEND, the mapped fast path, libkmq's kmq_send)
+ * ignore the queue's delay, and its policy's max_msg_size: they are bound
+ * by the queue's max_msg_size only.
  *
  * Retention: a message older than policy.retention_s (by its sent time) is
  * dropped and counted (kmq_info.expired) instead of being delivered: by the
@@ -229,7 +237,10 @@
  * e or E, a sign and 1..3 digits. The names are unique (case-sensitive).
  * The kernel checks all of this on KMQ_IOC_SQS_SEND (-EINVAL); attr_len +
  * body length must fit in the policy's max_msg_size (-EMSGSIZE). A mapped
- * sender may write anything there; receivers must parse it defensively.
+ * sender that follows these semantics checks the same against
+ * hdr.policy_max_msg_size (libkmq's kmq_send_msgs does; 0 there: a kernel
+ * that does not mirror it). A mapped sender may write anything in the
+ * slot; receivers must parse it defensively.
  */
 #ifndef _UAPI_LINUX_KMQ_H
 #define _UAPI_LINUX_KMQ_H
@@ -304,7 +315,9 @@ struct kmq_ring_ctl {
 /*
  * The queue header, at offset 0 of the mapping. The first block is written
  * by the kernel at creation and mirrors kmq_info; the kernel never reads it
- * back (it keeps its own copy). The rest is shared, hot, and untrusted.
+ * back (it keeps its own copy). The policy_* mirrors (KMQ_FEAT_LEASES) are
+ * written at creation and by every KMQ_IOC_SET_POLICY, for mapped senders,
+ * and never read back either. The rest is shared, hot, and untrusted.
  */
 struct kmq_hdr {
 	__u32 magic;			/* KMQ_MAGIC */
@@ -321,7 +334,10 @@ struct kmq_hdr {
 	__u64 created_ns;		/* CLOCK_REALTIME at creation */
 	__u32 policy_delay_s;		/* mirror of the policy's delay */
 	__u32 policy_flags;		/* mirror of kmq_policy.flags */
-	__u64 reserved0[6];		/* up to 128 bytes */
+	__u32 policy_max_msg_size;	/* mirror of kmq_policy.max_msg_size;
+					 * 0: not mirrored, see max_msg_size */
+	__u32 reserved2;
+	__u64 reserved0[5];		/* up to 128 bytes */
 
 	struct kmq_ring_ctl free;	/* at 128 */
 	struct kmq_ring_ctl ready;	/* at 384 */

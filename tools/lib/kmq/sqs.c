@@ -110,14 +110,20 @@ KMQ_EXPORT int kmq_send_msgs(struct kmq *q, struct kmq_out *msgs,
 	__u32 alen[KMQ_SQS_BATCH_MAX];
 	unsigned int i, nslow = 0, who = 0;
 	int sent = 0, err = 0;
+	__u32 pmax = 0;
 	bool fast;
 
 	if (!q || !msgs || !n || n > KMQ_SQS_BATCH_MAX)
 		return -EINVAL;
 	if (!(q->flags & KMQ_SEND))
 		return -EPERM;
-	/* A mapped queue is a standard one (FIFO queues are not mapped). */
+	/* A mapped queue is a standard one (FIFO queues are not mapped). The
+	 * kernel checks what goes through it; what is written in place here
+	 * must fit the policy's size (mirrored next to the delay; 0: not
+	 * mirrored, the queue's max_msg_size, checked by out_check()). */
 	fast = q->mapped && !kmq_load(&q->fast.v.hdr->policy_delay_s);
+	if (fast)
+		pmax = kmq_load(&q->fast.v.hdr->policy_max_msg_size);
 	for (i = 0; i < n; i++) {
 		struct kmq_out *m = &msgs[i];
 		size_t size;
@@ -130,6 +136,10 @@ KMQ_EXPORT int kmq_send_msgs(struct kmq *q, struct kmq_out *msgs,
 		if (m->status)
 			continue;
 		if (fast && m->delay_s <= 0 && !m->group && !m->dedup) {
+			if (pmax && m->len + size > pmax) {
+				m->status = -EMSGSIZE;
+				continue;
+			}
 			m->status = kmq_fast_send_attrs(&q->fast, m->attrs,
 							m->nattrs, (__u32)size,
 							m->body, m->len, &id,
