@@ -125,7 +125,13 @@ $(FILTER_TEST_BIN): tests/daemon/test_filter.c $(O)/daemon/filter.o daemon/filte
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Idaemon $(ALL_CFLAGS) -o $@ $< $(O)/daemon/filter.o -ljson-c $(CHECK_LIBS)
 
-tests: $(UNIT_BIN) $(VMT_BIN) $(SQST_BIN) $(QT_BIN) $(DUNIT_BIN) $(DAEMON_TEST_BIN) $(FILTER_TEST_BIN)
+# Topics end to end (tests/topics): run by check-shm, and in the VM.
+TOPIC_TEST_BIN := $(O)/tests/topics/topic_test
+$(TOPIC_TEST_BIN): tests/topics/topic_test.c $(O)/lib/libkmq.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a -ljson-c $(CHECK_LIBS)
+
+tests: $(UNIT_BIN) $(VMT_BIN) $(SQST_BIN) $(QT_BIN) $(DUNIT_BIN) $(DAEMON_TEST_BIN) $(FILTER_TEST_BIN) $(TOPIC_TEST_BIN)
 
 $(O)/tests/unit/%: tests/unit/%.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Topic fan-out: drain a topic's inbox (include/kmq/topic.h), match every
+ * record against each subscription's filter policy, and deliver it. A
+ * record stays borrowed from the inbox until every subscription has it, so
+ * a kmqd killed mid-way gets it back from the queue's crash repair and
+ * delivers it again (at least once; MessageId is the same both times). A
+ * subscriber queue that is full holds the line: the topic retries after 1
+ * ms, without redelivering to the subscriptions that have the record.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/epoll.h>
+#include "internal.h"
+#include "topic.h"
+
+#define DRAIN_BUDGET	512		/* records per loop turn */
+#define RETRY_NS	1000000ULL	/* a full subscriber queue */
+
+/* ---- queues on either backend ----------------------------------------------- */
+
+/* tq_fast - the fast path onto @e, and the store's queue on shm (*@sq). */
+static struct kmq_fast *tq_fast(struct kmqd *d, struct tq *e, struct queue **sq)
+{
+	*sq = NULL;
+	if (d->shm) {
+		*sq = store_find(d, e->name);
+		return *sq ? queue_fast(*sq) : NULL;
+	}
+	if (!e->k && kmq_open(e->name, KMQ_SEND | KMQ_RECV, &e->k))
+		return NULL;
+	if (!e->k->mapped)
+		return NULL;
+	return &e->k->fast;
+}
+
+static void tq_wake(struct tq *e, struct queue *sq, unsigned int who)
+{
+	if (!who)
+		return;
+	if (sq)
+		store_wake(sq, who);
+	else if (e->k)
+		e->k->be->wake(e->k, who);
+}
+
+void tq_close(struct tq *e)
+{
+	kmq_close(e->k);
+	e->k = NULL;
+}
+
+int tq_info(struct kmqd *d, const char *name, struct kmq_info *info)
+{
+	struct queue *q;
+
+	if (!d->shm)
+		return kmq_info(name, info);
+	q = store_find(d, name);
+	if (!q)
+		return -ENOENT;
+	store_info(q, info);
+	return 0;
+}
+
+void deliver_sub_gone(struct sub *s)
+{
+	tq_close(&s->q);
+}
+
+/* ---- records ------------------------------------------------------------------ */
+
+struct rec {
+	const char *subject, *group, *dedup;
+	size_t subject_len, group_len, dedup_len;
+	const unsigned char *abuf;
+	size_t alen;
+	struct kmq_attr attrs[KMQ_ATTR_MAX];
+	unsigned int nattrs;
+	const void *body;
+	size_t len;
+	uint64_t id, sent_ns;
+};
+
+/* parse - check a record copied out of the slot (topic.h's rules). */
+static int parse(const unsigned char *p, size_t len, struct rec *r)
+{
+	struct kmq_pub h;
+	size_t need;
+	int n;
+
+	if (len < sizeof(h))
+		return -EINVAL;
+	memcpy(&h, p, sizeof(h));
+	if (h.magic != KMQ_PUB_MAGIC || h.version != KMQ_PUB_VERSION ||
+	    h.flags || h.reserved0 || h.reserved ||
+	    h.subject_len > KMQ_PUB_SUBJECT_MAX || h.group_len > KMQ_PUB_ID_MAX ||
+	    h.dedup_len > KMQ_PUB_ID_MAX)
+		return -EINVAL;
+	need = sizeof(h) + (size_t)h.subject_len + h.group_len + h.dedup_len +
+	       h.attr_len + h.body_len;
+	if (need != len)
+		return -EINVAL;
+	p += sizeof(h);
+	r->subject = (const char *)p;
+	r->subject_len = h.subject_len;
+	p += h.subject_len;
+	r->group = (const char *)p;
+	r->group_len = h.group_len;
+	p += h.group_len;
+	r->dedup = (const char *)p;
+	r->dedup_len = h.dedup_len;
+	p += h.dedup_len;
+	r->abuf = p;
+	r->alen = h.attr_len;
+	n = kmq_attrs_decode(p, h.attr_len, r->attrs, KMQ_ATTR_MAX);
+	if (n < 0)
+		return n;
+	r->nattrs = (unsigned int)n;
+	p += h.attr_len;
+	r->body = p;
+	r->len = h.body_len;
+	return 0;
+}
+
+/* message_id - a UUID-shaped id from the inbox message: the same when a
+ * record is delivered again after a crash. */
+static void message_id(const struct topic *t, const struct rec *r, char out[37])
+{
+	uint64_t h = 1469598103934665603ULL;
+	const char *c;
+
+	for (c = t->name; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	h ^= r->sent_ns;
+	snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx",
+		 (unsigned int)(r->id >> 32), (unsigned int)(r->id >> 16) & 0xffff,
+		 (unsigned int)r->id & 0xfff,
+		 (unsigned int)(0x8000 | ((h >> 48) & 0x3fff)),
+		 (unsigned long long)(h & 0xffffffffffffULL));
+}
+
+static void timestamp(uint64_t ns, char out[64])
+{
+	time_t s = (time_t)(ns / 1000000000ULL);
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (unsigned int)(ns / 1000000 % 1000));
+}
+
+static const char b64[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static json_object *base64(const unsigned char *p, size_t n)
+{
+	size_t i, o = 0;
+	char *s = malloc(4 * ((n + 2) / 3) + 1);
+	json_object *j;
+
+	if (!s)
+		return NULL;
+	for (i = 0; i + 2 < n; i += 3) {
+		s[o++] = b64[p[i] >> 2];
+		s[o++] = b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		s[o++] = b64[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+		s[o++] = b64[p[i + 2] & 63];
+	}
+	if (i < n) {
+		s[o++] = b64[p[i] >> 2];
+		if (i + 1 < n) {
+			s[o++] = b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+			s[o++] = b64[(p[i + 1] & 15) << 2];
+		} else {
+			s[o++] = b64[(p[i] & 3) << 4];
+			s[o++] = '=';
+		}
+		s[o++] = '=';
+	}
+	s[o] = 0;
+	j = json_object_new_string_len(s, (int)o);
+	free(s);
+	return j;
+}
+
+/* envelope - the SNS-style JSON notification for @r; malloc'd. */
+static char *envelope(const struct topic *t, const struct sub *s,
+		      const struct rec *r)
+{
+	json_object *o = json_object_new_object(), *ma;
+	char id[37], ts[64];
+	unsigned int i;
+	char *out;
+
+	if (!o)
+		return NULL;
+	message_id(t, r, id);
+	timestamp(r->sent_ns, ts);
+	json_object_object_add(o, "Type", json_object_new_string("Notification"));
+	json_object_object_add(o, "MessageId", json_object_new_string(id));
+	json_object_object_add(o, "TopicArn", json_object_new_string(t->arn));
+	if (r->subject_len)
+		json_object_object_add(o, "Subject",
+			json_object_new_string_len(r->subject, (int)r->subject_len));
+	json_object_object_add(o, "Message",
+			       json_object_new_string_len(r->body, (int)r->len));
+	json_object_object_add(o, "Timestamp", json_object_new_string(ts));
+	if (r->group_len)
+		json_object_object_add(o, "MessageGroupId",
+			json_object_new_string_len(r->group, (int)r->group_len));
+	if (r->dedup_len)
+		json_object_object_add(o, "MessageDeduplicationId",
+			json_object_new_string_len(r->dedup, (int)r->dedup_len));
+	json_object_object_add(o, "UnsubscribeURL", json_object_new_string(s->arn));
+	if (r->nattrs) {
+		ma = json_object_new_object();
+		for (i = 0; i < r->nattrs; i++) {
+			const struct kmq_attr *a = &r->attrs[i];
+			json_object *e = json_object_new_object();
+			char name[256], type[256];
+			bool bin = a->type_len >= 6 && !memcmp(a->type, "Binary", 6);
+
+			memcpy(name, a->name, a->name_len);
+			name[a->name_len] = 0;
+			memcpy(type, a->type, a->type_len);
+			type[a->type_len] = 0;
+			json_object_object_add(e, "Type", json_object_new_string(type));
+			json_object_object_add(e, "Value", bin ?
+				base64(a->value, a->len) :
+				json_object_new_string_len(a->value, (int)a->len));
+			json_object_object_add(ma, name, e);
+		}
+		json_object_object_add(o, "MessageAttributes", ma);
+	}
+	out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return out;
+}
+
+/* ---- delivery ------------------------------------------------------------------ */
+
+/* to_queue - 0, -EAGAIN (full: try again), or another -errno (counted as
+ * failed: a missing queue, a message too large for it). */
+static int to_queue(struct kmqd *d, struct topic *t, struct sub *s,
+		    const struct rec *r)
+{
+	struct queue *sq;
+	struct kmq_fast *f = tq_fast(d, &s->q, &sq);
+	unsigned int who = 0;
+	char *env = NULL;
+	size_t alen = 0;
+	int err;
+
+	if (!f)
+		return -ENOENT;
+	if (s->raw) {
+		if (r->nattrs && kmq_attrs_size(r->attrs, r->nattrs, &alen))
+			return -EINVAL;
+		err = kmq_fast_send_attrs(f, r->attrs, r->nattrs, (__u32)alen,
+					  r->body, r->len, NULL, &who);
+	} else {
+		env = envelope(t, s, r);
+		if (!env)
+			return -ENOMEM;
+		err = kmq_fast_send_attrs(f, NULL, 0, 0, env, strlen(env), NULL,
+					  &who);
+		free(env);
+	}
+	tq_wake(&s->q, sq, who);
+	return err;
+}
+
+/* fan_out - deliver @r to every subscription of @t that does not have it
+ * yet. -EAGAIN when one must be tried again (its queue is full). */
+static int fan_out(struct kmqd *d, struct topic *t, const struct rec *r)
+{
+	int again = 0;
+	struct sub *s;
+
+	for (s = t->subs; s; s = s->next) {
+		int err;
+
+		if (s->done)
+			continue;
+		if (!filter_match(s->filter, r->attrs, r->nattrs, r->body, r->len)) {
+			s->filtered++;
+			t->filtered++;
+			s->done = true;
+			continue;
+		}
+		switch (s->proto) {
+		case PROTO_QUEUE:
+			err = to_queue(d, t, s, r);
+			break;
+		default:
+			err = -EOPNOTSUPP;
+			break;
+		}
+		if (err == -EAGAIN) {
+			again = -EAGAIN;
+			continue;
+		}
+		s->done = true;
+		if (err) {
+			if (!s->failed)
+				log_warn("topic %s: delivery to %s %s failed: %s",
+					 t->name, s->proto == PROTO_QUEUE ? "queue" : "endpoint",
+					 s->endpoint, strerror(-err));
+			s->failed++;
+			t->failed++;
+		} else {
+			s->delivered++;
+			t->delivered++;
+		}
+	}
+	return again;
+}
+
+static void on_retry(struct kmqd *d, void *arg)
+{
+	deliver_drain(d, arg);
+}
+
+static void on_inbox(struct kmqd *d, void *arg, uint32_t revents)
+{
+	deliver_drain(d, arg);
+}
+
+void deliver_drain(struct kmqd *d, struct topic *t)
+{
+	unsigned char *copy = NULL;
+	struct queue *iq;
+	struct kmq_fast *f;
+	unsigned int budget = DRAIN_BUDGET;
+	struct sub *s;
+
+	f = tq_fast(d, &t->inbox, &iq);
+	if (!f)
+		return;
+	copy = malloc(f->v.max_msg_size);
+	if (!copy)
+		return;
+	while (budget--) {
+		unsigned int who = 0;
+		struct rec r;
+		int err;
+
+		if (!t->busy) {
+			err = kmq_fast_borrow(f, &t->cur, &who);
+			tq_wake(&t->inbox, iq, who);
+			if (err == -EAGAIN) {
+				/* Empty: ask the next publisher to wake us,
+				 * then look again (the need-wakeup protocol). */
+				if (d->shm ? !(kmq_fast_arm(f, KMQ_READABLE) & KMQ_READABLE) :
+				    !(kmq_prepare_wait(t->inbox.k, KMQ_READABLE) & KMQ_READABLE))
+					break;
+				continue;
+			}
+			if (err)
+				break;
+			t->busy = true;
+			t->published++;
+			for (s = t->subs; s; s = s->next)
+				s->done = false;
+		}
+		memcpy(copy, t->cur.data, t->cur.len);
+		if (parse(copy, t->cur.len, &r)) {
+			if (!t->corrupt++)
+				log_warn("topic %s: dropped a record that is not a kmq_pub",
+					 t->name);
+		} else {
+			r.id = t->cur.id;
+			r.sent_ns = t->cur.sent_ns;
+			if (fan_out(d, t, &r) == -EAGAIN) {
+				timer_arm(d, &t->retry, mono_ns() + RETRY_NS);
+				break;
+			}
+		}
+		who = 0;
+		kmq_fast_release(f, &t->cur, &who);
+		tq_wake(&t->inbox, iq, who);
+		t->busy = false;
+	}
+	if (budget == (unsigned int)-1)	/* more to do: after the others */
+		timer_arm(d, &t->retry, mono_ns());
+	free(copy);
+}
+
+int deliver_start(struct kmqd *d, struct topic *t)
+{
+	struct queue *iq;
+	struct kmq_fast *f;
+	int err;
+
+	kmq_topic_inbox(t->inbox.name, t->name);
+	t->retry.cb = on_retry;
+	t->retry.arg = t;
+	f = tq_fast(d, &t->inbox, &iq);
+	if (!f)
+		return -ENOENT;
+	if (!d->shm && !t->inbox.watched) {
+		err = kmqd_loop_add(d, kmq_fd(t->inbox.k), EPOLLIN, on_inbox, t);
+		if (err)
+			return err;
+		t->inbox.watched = true;
+	}
+	deliver_drain(d, t);
+	return 0;
+}
+
+void deliver_stop(struct kmqd *d, struct topic *t)
+{
+	struct sub *s;
+
+	timer_cancel(d, &t->retry);
+	/* A record in delivery stays borrowed: the queue's crash repair gives
+	 * it to the next kmqd (kmqd stopping), or the inbox goes with it
+	 * (delete-topic). */
+	t->busy = false;
+	if (t->inbox.watched) {
+		kmqd_loop_del(d, kmq_fd(t->inbox.k));
+		t->inbox.watched = false;
+	}
+	tq_close(&t->inbox);
+	for (s = t->subs; s; s = s->next)
+		deliver_sub_gone(s);
+}

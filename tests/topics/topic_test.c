@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Topics end to end, through kmq.h only, against a kmqd this test starts
+ * (backend: $KMQ_BACKEND, default shm; $KMQD names the binary): fan-out to
+ * 8 queue subscribers with mixed filter policies delivers each message to
+ * exactly the matching ones; the SNS envelope carries what SNS's does;
+ * invalid policies are refused with the reason; a changed filter applies
+ * to the next message; topics and subscriptions survive a restart; and a
+ * kill -9 of kmqd during a publish burst loses no acknowledged message.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <kmq.h>
+
+#define SEC	1000000000LL
+
+static pid_t kmqd_pid;
+static char dir[64], sock[128];
+
+static void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static const char *backend(void)
+{
+	const char *b = getenv("KMQ_BACKEND");
+
+	return b && !strcmp(b, "kernel") ? "kernel" : "shm";
+}
+
+/* kd_start - kmqd on a private socket and state dir, answering. */
+static void kd_start(void)
+{
+	const char *bin = getenv("KMQD") ? getenv("KMQD") : "build/bin/kmqd";
+	int i;
+
+	if (!dir[0]) {
+		strcpy(dir, "/tmp/kmqd-topic.XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+		chmod(dir, 0755);
+		snprintf(sock, sizeof(sock), "%s/kmqd.sock", dir);
+		setenv("KMQ_SOCKET", sock, 1);
+		setenv("KMQ_BACKEND", backend(), 1);
+	}
+	kmqd_pid = fork();
+	ck_assert_int_ge(kmqd_pid, 0);
+	if (!kmqd_pid) {
+		char state[128], log[128];
+		int fd;
+
+		snprintf(state, sizeof(state), "%s/state", dir);
+		snprintf(log, sizeof(log), "%s/kmqd.log", dir);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0)
+			dup2(fd, 2);
+		execl(bin, bin, "-s", sock, "-d", state, "-b", backend(), (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 1000; i++) {
+		char *r = NULL;
+		int err = kmq_topic_call("{\"op\":\"list-topics\"}", &r);
+
+		free(r);
+		if (!err)
+			return;
+		msleep(10);
+	}
+	ck_abort_msg("kmqd did not come up at %s", sock);
+}
+
+static void kd_kill(int sig)
+{
+	int status;
+
+	kill(kmqd_pid, sig);
+	ck_assert_int_eq(waitpid(kmqd_pid, &status, 0), kmqd_pid);
+	kmqd_pid = 0;
+}
+
+static void kd_cleanup(void)
+{
+	char cmd[128];
+
+	if (kmqd_pid > 0)
+		kd_kill(SIGKILL);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", dir);
+	dir[0] = 0;
+}
+
+/* call - a TOPIC request; returns the status, the reply in *@out. */
+static int call(char **out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int call(char **out, const char *fmt, ...)
+{
+	char req[4096];
+	va_list ap;
+	char *r = NULL;
+	int err;
+
+	va_start(ap, fmt);
+	vsnprintf(req, sizeof(req), fmt, ap);
+	va_end(ap);
+	err = kmq_topic_call(req, &r);
+	if (out)
+		*out = r;
+	else
+		free(r);
+	return err;
+}
+
+/* subscribe - a queue subscription with @attrs (a JSON object); its ARN
+ * into @arn. */
+static void subscribe(const char *topic, const char *queue, const char *attrs,
+		      char *arn, size_t len)
+{
+	char *r = NULL;
+	json_object *o, *v;
+	int err;
+
+	err = call(&r, "{\"op\":\"subscribe\",\"topic\":\"%s\",\"protocol\":\"queue\","
+		   "\"endpoint\":\"%s\",\"attributes\":%s}", topic, queue, attrs);
+	ck_assert_msg(!err, "subscribe %s: %d %s", queue, err, r ? r : "");
+	o = json_tokener_parse(r);
+	ck_assert(o && json_object_object_get_ex(o, "SubscriptionArn", &v));
+	if (arn)
+		snprintf(arn, len, "%s", json_object_get_string(v));
+	json_object_put(o);
+	free(r);
+}
+
+static void make_queue(const char *name, uint32_t capacity)
+{
+	struct kmq_qattr a = { .capacity = capacity, .max_msg_size = 4096, .mode = 0600 };
+
+	kmq_delete(name);
+	ck_assert_int_eq(kmq_create(name, &a), 0);
+}
+
+/* ---- fan-out ------------------------------------------------------------ */
+
+#define NSUB	8
+#define NMSG	200
+
+static const char *colors[] = { "red", "blue", "green", NULL };
+
+static const struct {
+	const char *queue;
+	const char *attrs;
+	bool raw;
+} subs[NSUB] = {
+	{ "fan0", "{\"RawMessageDelivery\":\"true\"}", true },
+	{ "fan1", "{}", false },
+	{ "fan2", "{\"RawMessageDelivery\":\"true\",\"FilterPolicy\":\"{\\\"color\\\":[\\\"red\\\"]}\"}", true },
+	{ "fan3", "{\"RawMessageDelivery\":\"true\",\"FilterPolicy\":\"{\\\"color\\\":[{\\\"anything-but\\\":\\\"red\\\"}]}\"}", true },
+	{ "fan4", "{\"RawMessageDelivery\":\"true\",\"FilterPolicy\":\"{\\\"size\\\":[{\\\"numeric\\\":[\\\">=\\\",10]}]}\"}", true },
+	{ "fan5", "{\"RawMessageDelivery\":\"true\",\"FilterPolicy\":\"{\\\"color\\\":[{\\\"exists\\\":false}]}\"}", true },
+	{ "fan6", "{\"RawMessageDelivery\":\"true\",\"FilterPolicyScope\":\"MessageBody\","
+		  "\"FilterPolicy\":\"{\\\"kind\\\":[{\\\"prefix\\\":\\\"a\\\"}]}\"}", true },
+	{ "fan7", "{\"FilterPolicy\":\"{\\\"$or\\\":[{\\\"color\\\":[\\\"blue\\\"]},{\\\"size\\\":[{\\\"numeric\\\":[\\\"<\\\",5]}]}]}\"}", false },
+};
+
+static bool has_size(int i) { return i % 5 != 0; }
+
+static bool expected(int s, int i)
+{
+	const char *color = colors[i % 4];
+	int size = i % 20;
+
+	switch (s) {
+	case 0: case 1: return true;
+	case 2: return color && !strcmp(color, "red");
+	case 3: return color && strcmp(color, "red");
+	case 4: return has_size(i) && size >= 10;
+	case 5: return !color;
+	case 6: return i % 3 == 0;
+	case 7: return (color && !strcmp(color, "blue")) || (has_size(i) && size < 5);
+	}
+	return false;
+}
+
+static void publish_one(struct kmq_topic *t, int i, const char *subject)
+{
+	char body[128], size[16];
+	struct kmq_attr a[3];
+	unsigned int n = 0;
+	struct kmq_pub_msg m = { 0 };
+
+	snprintf(body, sizeof(body), "{\"seq\":%d,\"kind\":\"%c%d\"}", i,
+		 i % 3 == 0 ? 'a' : 'b', i);
+	snprintf(size, sizeof(size), "%d", i % 20);
+	if (colors[i % 4])
+		a[n++] = (struct kmq_attr){ .name = "color", .type = "String",
+			.value = colors[i % 4], .len = (uint32_t)strlen(colors[i % 4]) };
+	if (has_size(i))
+		a[n++] = (struct kmq_attr){ .name = "size", .type = "Number",
+			.value = size, .len = (uint32_t)strlen(size) };
+	a[n++] = (struct kmq_attr){ .name = "blob", .type = "Binary",
+		.value = "\x01\x02\x03", .len = 3 };
+	m.body = body;
+	m.len = strlen(body);
+	m.attrs = a;
+	m.nattrs = n;
+	m.subject = subject;
+	ck_assert_int_eq(kmq_publish(t, &m, 1, 5 * SEC), 1);
+	ck_assert_int_eq(m.status, 0);
+}
+
+/* seq_of - the "seq" of a raw body, or of an envelope's Message. */
+static int seq_of(const char *buf, size_t len, bool raw, json_object **env)
+{
+	json_object *o = json_tokener_parse(buf), *msg, *v;
+	int seq = -1;
+
+	(void)len;
+	ck_assert_ptr_nonnull(o);
+	if (!raw) {
+		ck_assert(json_object_object_get_ex(o, "Message", &msg));
+		v = json_tokener_parse(json_object_get_string(msg));
+		if (env)
+			*env = json_object_get(o);
+		json_object_put(o);
+		o = v;
+	}
+	if (o && json_object_object_get_ex(o, "seq", &v))
+		seq = json_object_get_int(v);
+	json_object_put(o);
+	return seq;
+}
+
+/* drain - receive what @queue holds (waiting @wait_ms for the first and
+ * 200 ms for each next) into counts per seq. */
+static int drain(const char *queue, bool raw, int *count, int nseq, int wait_ms,
+		 json_object **first_env)
+{
+	struct kmq *q;
+	char buf[4096];
+	int n = 0, got;
+
+	ck_assert_int_eq(kmq_open(queue, KMQ_RECV, &q), 0);
+	for (;;) {
+		got = kmq_recv(q, buf, sizeof(buf) - 1, NULL,
+			       (int64_t)(n ? 200 : wait_ms) * 1000000LL);
+		if (got == -ETIMEDOUT || got == -EAGAIN)
+			break;
+		ck_assert_int_ge(got, 0);
+		buf[got] = 0;
+		{
+			int s = seq_of(buf, (size_t)got, raw,
+				       first_env && !*first_env ? first_env : NULL);
+
+			ck_assert_msg(s >= 0 && s < nseq, "%s: bad seq in '%s'", queue, buf);
+			count[s]++;
+		}
+		n++;
+	}
+	kmq_close(q);
+	return n;
+}
+
+START_TEST(fan_out_filters)
+{
+	struct kmq_topic *t;
+	int s, i, count[NMSG];
+
+	kd_start();
+	ck_assert_int_eq(kmq_topic_create("fan", NULL, NULL), 0);
+	for (s = 0; s < NSUB; s++) {
+		make_queue(subs[s].queue, 1024);
+		subscribe("fan", subs[s].queue, subs[s].attrs, NULL, 0);
+	}
+	ck_assert_int_eq(kmq_topic_open("fan", &t), 0);
+	for (i = 0; i < NMSG; i++)
+		publish_one(t, i, i % 2 ? "odd" : NULL);
+	kmq_topic_close(t);
+	for (s = 0; s < NSUB; s++) {
+		int want = 0, n;
+		json_object *env = NULL;
+
+		memset(count, 0, sizeof(count));
+		n = drain(subs[s].queue, subs[s].raw, count, NMSG, 5000, &env);
+		for (i = 0; i < NMSG; i++) {
+			ck_assert_msg(count[i] == (expected(s, i) ? 1 : 0),
+				      "%s: message %d delivered %d times, expected %d",
+				      subs[s].queue, i, count[i], expected(s, i) ? 1 : 0);
+			want += expected(s, i);
+		}
+		ck_assert_int_eq(n, want);
+		ck_assert_int_gt(n, 0);
+		if (!subs[s].raw) {
+			json_object *v, *ma, *e;
+
+			ck_assert_ptr_nonnull(env);
+			ck_assert(json_object_object_get_ex(env, "Type", &v));
+			ck_assert_str_eq(json_object_get_string(v), "Notification");
+			ck_assert(json_object_object_get_ex(env, "TopicArn", &v));
+			ck_assert_str_eq(json_object_get_string(v), "arn:kmq:sns:local:fan");
+			ck_assert(json_object_object_get_ex(env, "MessageId", &v));
+			ck_assert_int_eq(strlen(json_object_get_string(v)), 36);
+			ck_assert(json_object_object_get_ex(env, "Timestamp", &v));
+			ck_assert_int_eq(strlen(json_object_get_string(v)), 24);
+			ck_assert(json_object_object_get_ex(env, "MessageAttributes", &ma));
+			ck_assert(json_object_object_get_ex(ma, "blob", &e));
+			ck_assert(json_object_object_get_ex(e, "Value", &v));
+			ck_assert_str_eq(json_object_get_string(v), "AQID");
+			json_object_put(env);
+		}
+	}
+	kd_cleanup();
+}
+END_TEST
+
+START_TEST(bad_policies_and_changes)
+{
+	char *r = NULL, arn[256];
+	struct kmq_topic *t;
+	int count[4] = { 0 };
+
+	kd_start();
+	ck_assert_int_eq(kmq_topic_create("chg", NULL, NULL), 0);
+	make_queue("chgq", 64);
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"chg\",\"protocol\":\"queue\","
+			      "\"endpoint\":\"chgq\",\"attributes\":{\"FilterPolicy\":"
+			      "\"{\\\"a\\\":[\\\"1\\\"],\\\"b\\\":[\\\"1\\\"],\\\"c\\\":[\\\"1\\\"],"
+			      "\\\"d\\\":[\\\"1\\\"],\\\"e\\\":[\\\"1\\\"],\\\"f\\\":[\\\"1\\\"]}\"}}"), -EINVAL);
+	ck_assert_msg(r && strstr(r, "more than 5 keys"), "%s", r ? r : "");
+	free(r);
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"chg\",\"protocol\":\"queue\","
+			      "\"endpoint\":\"nosuchq\",\"attributes\":{}}"), -ENOENT);
+	free(r);
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"nosuch\",\"protocol\":\"queue\","
+			      "\"endpoint\":\"chgq\"}"), -ENOENT);
+	free(r);
+	subscribe("chg", "chgq", "{\"RawMessageDelivery\":\"true\",\"FilterPolicy\":\"{\\\"color\\\":[\\\"red\\\"]}\"}",
+		  arn, sizeof(arn));
+	ck_assert_int_eq(kmq_topic_open("chg", &t), 0);
+	publish_one(t, 0, NULL);	/* red: delivered */
+	publish_one(t, 1, NULL);	/* blue: not */
+	ck_assert_int_eq(drain("chgq", true, count, 4, 3000, NULL), 1);
+	ck_assert_int_eq(count[0], 1);
+	ck_assert_int_eq(call(&r, "{\"op\":\"set-subscription-attributes\",\"subscription\":\"%s\","
+			      "\"name\":\"FilterPolicy\",\"value\":\"{\\\"color\\\":[\\\"blue\\\"]}\"}", arn), 0);
+	free(r);
+	ck_assert_int_eq(call(&r, "{\"op\":\"set-subscription-attributes\",\"subscription\":\"%s\","
+			      "\"name\":\"FilterPolicy\",\"value\":\"{\\\"color\\\":[{\\\"bogus\\\":1}]}\"}", arn), -EINVAL);
+	ck_assert_msg(r && strstr(r, "Unrecognized match type bogus"), "%s", r ? r : "");
+	free(r);
+	publish_one(t, 2, NULL);	/* green: not */
+	publish_one(t, 1, NULL);	/* blue: now delivered */
+	ck_assert_int_eq(drain("chgq", true, count, 4, 3000, NULL), 1);
+	ck_assert_int_eq(count[1], 1);
+	kmq_topic_close(t);
+	/* Restart: the topic and its changed subscription are still there. */
+	kd_kill(SIGTERM);
+	kd_start();
+	ck_assert_int_eq(call(&r, "{\"op\":\"list-subscriptions\",\"topic\":\"chg\"}"), 0);
+	ck_assert_msg(r && strstr(r, arn), "%s", r ? r : "");
+	free(r);
+	ck_assert_int_eq(kmq_topic_open("chg", &t), 0);
+	publish_one(t, 0, NULL);
+	publish_one(t, 1, NULL);
+	memset(count, 0, sizeof(count));
+	ck_assert_int_eq(drain("chgq", true, count, 4, 3000, NULL), 1);
+	ck_assert_int_eq(count[1], 1);
+	kmq_topic_close(t);
+	ck_assert_int_eq(kmq_topic_delete("chg"), 0);
+	ck_assert_int_eq(call(&r, "{\"op\":\"list-subscriptions\",\"topic\":\"chg\"}"), -ENOENT);
+	free(r);
+	kd_cleanup();
+}
+END_TEST
+
+/* ---- kill -9 during a burst ------------------------------------------------ */
+
+#define BURST	3000
+
+START_TEST(kill9_loses_no_acked_message)
+{
+	volatile int *acked = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	static int count[BURST];
+	pid_t pub;
+	int i, status, missing = 0, dups = 0, n, rounds;
+
+	kd_start();
+	ck_assert_int_eq(kmq_topic_create("burst", NULL, NULL), 0);
+	make_queue("sink", 4096);
+	subscribe("burst", "sink", "{\"RawMessageDelivery\":\"true\"}", NULL, 0);
+	*acked = 0;
+	pub = fork();
+	ck_assert_int_ge(pub, 0);
+	if (!pub) {
+		struct kmq_topic *t;
+
+		if (kmq_topic_open("burst", &t))
+			_exit(2);
+		for (i = 0; i < BURST; i++) {
+			char body[64];
+			struct kmq_pub_msg m = { .body = body };
+
+			m.len = (size_t)snprintf(body, sizeof(body), "{\"seq\":%d}", i);
+			if (kmq_publish(t, &m, 1, 20 * SEC) != 1)
+				_exit(3);
+			__atomic_store_n(acked, i + 1, __ATOMIC_RELEASE);
+		}
+		kmq_topic_close(t);
+		_exit(0);
+	}
+	while (__atomic_load_n(acked, __ATOMIC_ACQUIRE) < BURST / 4)
+		msleep(1);
+	kd_kill(SIGKILL);
+	msleep(200);		/* the publisher goes on into the inbox */
+	kd_start();
+	ck_assert_int_eq(waitpid(pub, &status, 0), pub);
+	ck_assert_msg(WIFEXITED(status) && !WEXITSTATUS(status),
+		      "publisher failed: status %d", status);
+	n = *acked;
+	ck_assert_int_eq(n, BURST);
+	memset(count, 0, sizeof(count));
+	for (rounds = 0; rounds < 20; rounds++) {
+		missing = 0;
+		drain("sink", true, count, BURST, 500, NULL);
+		for (i = 0; i < n; i++)
+			missing += !count[i];
+		if (!missing)
+			break;
+	}
+	for (i = 0; i < n; i++)
+		dups += count[i] > 1;
+	ck_assert_msg(!missing, "%d acknowledged messages lost", missing);
+	/* At least once: a record in mid-delivery at the kill comes again. */
+	ck_assert_int_le(dups, 1);
+	munmap((void *)acked, 4096);
+	kd_cleanup();
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("topics");
+	TCase *tc = tcase_create("topics");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, fan_out_filters);
+	tcase_add_test(tc, bad_policies_and_changes);
+	tcase_add_test(tc, kill9_loses_no_acked_message);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
