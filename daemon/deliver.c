@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include "internal.h"
 #include "topic.h"
+#include "endpoint.h"
 
 #define DRAIN_BUDGET	512		/* records per loop turn */
 #define RETRY_NS	1000000ULL	/* a full subscriber queue */
@@ -69,6 +70,31 @@ int tq_info(struct kmqd *d, const char *name, struct kmq_info *info)
 void deliver_sub_gone(struct sub *s)
 {
 	tq_close(&s->q);
+	endpoint_free(s->ep);
+	s->ep = NULL;
+}
+
+int deliver_to_queue(struct kmqd *d, const char *name, const void *body,
+		     size_t len)
+{
+	struct tq e = { 0 };
+	struct queue *sq;
+	struct kmq_fast *f;
+	unsigned int who = 0;
+	int err;
+
+	if (!kmq_name_valid(name))
+		return -EINVAL;
+	snprintf(e.name, sizeof(e.name), "%s", name);
+	f = tq_fast(d, &e, &sq);
+	if (!f) {
+		tq_close(&e);
+		return -ENOENT;
+	}
+	err = kmq_fast_send_attrs(f, NULL, 0, 0, body, len, NULL, &who);
+	tq_wake(&e, sq, who);
+	tq_close(&e);
+	return err;
 }
 
 /* ---- records ------------------------------------------------------------------ */
@@ -276,6 +302,68 @@ static int to_queue(struct kmqd *d, struct topic *t, struct sub *s,
 	return err;
 }
 
+static void env_add(char ***env, unsigned int *n, const char *name,
+		    size_t nlen, const char *val, size_t vlen)
+{
+	char **p = realloc(*env, (*n + 2) * sizeof(char *));
+	char *e;
+	size_t i;
+
+	if (!p)
+		return;
+	*env = p;
+	e = malloc(nlen + vlen + 2);
+	if (!e)
+		return;
+	for (i = 0; i < nlen; i++) {
+		char c = name[i];
+
+		e[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		       (c >= '0' && c <= '9') ? c : '_';
+	}
+	e[nlen] = '=';
+	memcpy(e + nlen + 1, val, vlen);
+	e[nlen + 1 + vlen] = 0;
+	p[(*n)++] = e;
+	p[*n] = NULL;
+}
+
+/* to_endpoint - hand @r to @s's endpoint (http, https, exec): from now on
+ * its retries are endpoint.c's. */
+static int to_endpoint(struct topic *t, struct sub *s, const struct rec *r)
+{
+	char id[37], *env_json = NULL, **env = NULL, name[300];
+	unsigned int n = 0, i;
+	int err;
+
+	if (!s->ep)
+		return -ENODEV;
+	message_id(t, r, id);
+	if (s->proto == PROTO_EXEC) {
+		env_add(&env, &n, "KMQ_MESSAGE_ID", 14, id, strlen(id));
+		env_add(&env, &n, "KMQ_TOPIC_ARN", 13, t->arn, strlen(t->arn));
+		env_add(&env, &n, "KMQ_SUBSCRIPTION_ARN", 20, s->arn, strlen(s->arn));
+		if (r->subject_len)
+			env_add(&env, &n, "KMQ_SUBJECT", 11, r->subject, r->subject_len);
+		for (i = 0; i < r->nattrs; i++) {
+			const struct kmq_attr *a = &r->attrs[i];
+
+			if (a->type_len >= 6 && !memcmp(a->type, "Binary", 6))
+				continue;
+			snprintf(name, sizeof(name), "KMQ_ATTR_%.*s", (int)a->name_len, a->name);
+			env_add(&env, &n, name, strlen(name), a->value, a->len);
+		}
+	}
+	if (s->raw)
+		return endpoint_submit(s->ep, r->body, r->len, id, env);
+	env_json = envelope(t, s, r);
+	if (!env_json)
+		return -ENOMEM;
+	err = endpoint_submit(s->ep, env_json, strlen(env_json), id, env);
+	free(env_json);
+	return err;
+}
+
 /* fan_out - deliver @r to every subscription of @t that does not have it
  * yet. -EAGAIN when one must be tried again (its queue is full). */
 static int fan_out(struct kmqd *d, struct topic *t, const struct rec *r)
@@ -299,7 +387,11 @@ static int fan_out(struct kmqd *d, struct topic *t, const struct rec *r)
 			err = to_queue(d, t, s, r);
 			break;
 		default:
-			err = -EOPNOTSUPP;
+			err = to_endpoint(t, s, r);
+			if (!err) {	/* endpoint.c counts the outcome */
+				s->done = true;
+				continue;
+			}
 			break;
 		}
 		if (err == -EAGAIN) {

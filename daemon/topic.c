@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "topic.h"
+#include "endpoint.h"
 
 #define TOPICS_FILE	"topics.json"
 #define ERRLEN		256
@@ -225,6 +226,22 @@ static int sub_apply(struct sub *s, json_object *attrs, char *err)
 		s->attrs = json_object_get(attrs);
 	}
 	return 0;
+}
+
+/* sub_endpoint - (re)configure the delivery state of an http/https/exec
+ * subscription from its attributes. */
+static int sub_endpoint(struct kmqd *d, struct topic *t, struct sub *s, char *err)
+{
+	if (s->proto == PROTO_QUEUE)
+		return 0;
+	if (!s->ep) {
+		s->ep = endpoint_new(d, t, s);
+		if (!s->ep) {
+			snprintf(err, ERRLEN, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	return endpoint_configure(s->ep, err, ERRLEN);
 }
 
 static void sub_free(struct sub *s)
@@ -574,8 +591,10 @@ static void subscribe(struct kmqd *d, struct conn *c, json_object *req)
 		conn_reply_err(c, -EINVAL, "Invalid parameter: protocol queue|http|https|exec and an endpoint are required");
 		return;
 	}
-	if (proto != PROTO_QUEUE) {
-		conn_reply_err(c, -EOPNOTSUPP, "protocol %s is not served yet", ps);
+	if ((proto == PROTO_HTTP && strncmp(ep, "http://", 7)) ||
+	    (proto == PROTO_HTTPS && strncmp(ep, "https://", 8))) {
+		conn_reply_err(c, -EINVAL, "Invalid parameter: Endpoint: a %s endpoint is a %s:// URL",
+			       ps, ps);
 		return;
 	}
 	if (!may_admin(c, t->owner)) {
@@ -609,6 +628,8 @@ static void subscribe(struct kmqd *d, struct conn *c, json_object *req)
 		}
 	}
 	e = sub_apply(s, attrs ? attrs : s->attrs, err);
+	if (!e)
+		e = sub_endpoint(d, t, s, err);
 	if (e) {
 		sub_free(s);
 		conn_reply_err(c, e, "%s", err);
@@ -739,6 +760,8 @@ static void set_subscription_attributes(struct kmqd *d, struct conn *c, json_obj
 		json_object_object_del(attrs, name);
 	e = sub_apply(s, attrs, err);
 	json_object_put(attrs);
+	if (!e)
+		e = sub_endpoint(d, t, s, err);
 	if (e) {
 		conn_reply_err(c, e, "%s", err);
 		return;
@@ -852,7 +875,8 @@ static int load(struct kmqd *d)
 					continue;
 				if (json_object_object_get_ex(so, "owner", &v))
 					s->owner = (uid_t)json_object_get_int64(v);
-				if (sub_apply(s, attrs ? attrs : s->attrs, err)) {
+				if (sub_apply(s, attrs ? attrs : s->attrs, err) ||
+				    sub_endpoint(d, t, s, err)) {
 					log_warn("topic %s: subscription %s: %s", name, arn, err);
 					sub_free(s);
 					continue;
@@ -872,6 +896,9 @@ int topic_init(struct kmqd *d)
 	int err;
 
 	mkdir(d->cfg.state_dir, 0755);
+	err = http_init(d);
+	if (err)
+		log_warn("topics: libcurl: %s; http subscriptions will fail", strerror(-err));
 	snprintf(state_path, sizeof(state_path), "%s/" TOPICS_FILE, d->cfg.state_dir);
 	err = load(d);
 	if (err) {
@@ -897,4 +924,5 @@ void topic_fini(struct kmqd *d)
 		topics = t->next;
 		topic_free(d, t);
 	}
+	http_fini(d);
 }

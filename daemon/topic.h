@@ -24,6 +24,8 @@ struct tq {
 
 enum sub_proto { PROTO_QUEUE, PROTO_HTTP, PROTO_HTTPS, PROTO_EXEC };
 
+struct endpoint;
+
 struct sub {
 	char arn[256];
 	enum sub_proto proto;
@@ -33,6 +35,7 @@ struct sub {
 	struct filter *filter;	/* NULL: everything */
 	bool raw;
 	struct tq q;		/* PROTO_QUEUE */
+	struct endpoint *ep;	/* the others (endpoint.h) */
 	bool done;		/* has the record in delivery (topic.cur) */
 	uint64_t delivered, filtered, failed;
 	struct sub *next;

@@ -452,6 +452,216 @@ START_TEST(kill9_loses_no_acked_message)
 }
 END_TEST
 
+
+/* ---- http: a real local server ------------------------------------------------ */
+
+static const char http_server[] =
+	"import http.server, socketserver, sys, time, threading\n"
+	"log = open(sys.argv[2], 'a', buffering=1)\n"
+	"count = {}\n"
+	"lock = threading.Lock()\n"
+	"class H(http.server.BaseHTTPRequestHandler):\n"
+	"    def do_POST(self):\n"
+	"        body = self.rfile.read(int(self.headers['Content-Length']))\n"
+	"        with lock:\n"
+	"            count[self.path] = count.get(self.path, 0) + 1\n"
+	"            n = count[self.path]\n"
+	"            log.write('%s %d %.6f %s %s\\n' % (self.path, n, time.monotonic(),\n"
+	"                      self.headers.get('x-amz-sns-message-type'), body.decode()[:60].replace(' ', '')))\n"
+	"        if self.path == '/slow':\n"
+	"            time.sleep(4)\n"
+	"        ok = self.path == '/flaky' and n > 2 or self.path == '/slow'\n"
+	"        self.send_response(200 if ok else 500)\n"
+	"        self.send_header('Content-Length', '0')\n"
+	"        self.end_headers()\n"
+	"    def log_message(self, *a):\n"
+	"        pass\n"
+	"class S(socketserver.ThreadingMixIn, http.server.HTTPServer):\n"
+	"    daemon_threads = True\n"
+	"s = S(('127.0.0.1', 0), H)\n"
+	"open(sys.argv[1], 'w').write(str(s.server_address[1]))\n"
+	"s.serve_forever()\n";
+
+struct hit {
+	char path[16];
+	int n;
+	double t;
+};
+
+static int read_hits(const char *log, struct hit *h, int max)
+{
+	FILE *f = fopen(log, "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%15s %d %lf", h[n].path, &h[n].n, &h[n].t) == 3)
+			n++;
+	fclose(f);
+	return n;
+}
+
+START_TEST(http_retries_and_dead_letters)
+{
+	char portf[128], logf[128], url[128], attrs[1024], *r = NULL;
+	struct hit hits[64];
+	struct kmq_topic *t;
+	int port = 0, i, n = 0, flaky = 0, dead = 0, count[4] = { 0 };
+	double ft[8], dt[8];
+	pid_t srv;
+	FILE *f;
+
+	kd_start();
+	snprintf(portf, sizeof(portf), "%s/port", dir);
+	snprintf(logf, sizeof(logf), "%s/http.log", dir);
+	srv = fork();
+	ck_assert_int_ge(srv, 0);
+	if (!srv) {
+		execlp("python3", "python3", "-c", http_server, portf, logf, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 500 && !port; i++) {
+		msleep(10);
+		f = fopen(portf, "r");
+		if (f) {
+			if (fscanf(f, "%d", &port) != 1)
+				port = 0;
+			fclose(f);
+		}
+	}
+	ck_assert_int_gt(port, 0);
+	ck_assert_int_eq(kmq_topic_create("web", NULL, NULL), 0);
+	make_queue("webdlq", 64);
+	make_queue("webq", 64);
+	/* fails twice, then succeeds: one immediate retry, then 1 s. */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/flaky", port);
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"web\",\"protocol\":\"http\","
+			      "\"endpoint\":\"%s\",\"attributes\":{\"DeliveryPolicy\":"
+			      "\"{\\\"healthyRetryPolicy\\\":{\\\"minDelayTarget\\\":1,\\\"maxDelayTarget\\\":1,"
+			      "\\\"numRetries\\\":3,\\\"numNoDelayRetries\\\":1}}\"}}", url), 0);
+	free(r);
+	/* always fails: two retries 1 then 2 s apart, then the DLQ. */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/dead", port);
+	snprintf(attrs, sizeof(attrs), "{\"RawMessageDelivery\":\"true\",\"RedrivePolicy\":"
+		 "\"{\\\"deadLetterTargetArn\\\":\\\"kmq:///webdlq\\\"}\",\"DeliveryPolicy\":"
+		 "\"{\\\"healthyRetryPolicy\\\":{\\\"minDelayTarget\\\":1,\\\"maxDelayTarget\\\":2,"
+		 "\\\"numRetries\\\":2,\\\"backoffFunction\\\":\\\"exponential\\\"}}\"}");
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"web\",\"protocol\":\"http\","
+			      "\"endpoint\":\"%s\",\"attributes\":%s}", url, attrs), 0);
+	free(r);
+	/* slow: must not delay the queue subscriber. */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/slow", port);
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"web\",\"protocol\":\"http\","
+			      "\"endpoint\":\"%s\",\"attributes\":{}}", url), 0);
+	free(r);
+	subscribe("web", "webq", "{\"RawMessageDelivery\":\"true\"}", NULL, 0);
+	/* an https endpoint that is not a URL of its scheme is refused */
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"web\",\"protocol\":\"https\","
+			      "\"endpoint\":\"http://x\"}"), -EINVAL);
+	free(r);
+	ck_assert_int_eq(kmq_topic_open("web", &t), 0);
+	publish_one(t, 0, "hello");
+	kmq_topic_close(t);
+	ck_assert_int_eq(drain("webq", true, count, 4, 1000, NULL), 1);
+	for (i = 0; i < 100; i++) {
+		msleep(100);
+		n = read_hits(logf, hits, 64);
+		flaky = dead = 0;
+		for (int k = 0; k < n; k++) {
+			if (!strcmp(hits[k].path, "/flaky") && flaky < 8)
+				ft[flaky++] = hits[k].t;
+			if (!strcmp(hits[k].path, "/dead") && dead < 8)
+				dt[dead++] = hits[k].t;
+		}
+		if (flaky >= 3 && dead >= 3)
+			break;
+	}
+	ck_assert_int_eq(flaky, 3);
+	ck_assert_int_eq(dead, 3);
+	fprintf(stderr, "http: /flaky attempts at +0, +%.3f, +%.3f s; /dead at +0, +%.3f, +%.3f s\n",
+		ft[1] - ft[0], ft[2] - ft[0], dt[1] - dt[0], dt[2] - dt[0]);
+	ck_assert_msg(ft[1] - ft[0] < 0.5, "immediate retry took %.3f s", ft[1] - ft[0]);
+	ck_assert_msg(ft[2] - ft[1] > 0.85 && ft[2] - ft[1] < 1.6, "retry 2 after %.3f s",
+		      ft[2] - ft[1]);
+	ck_assert_msg(dt[1] - dt[0] > 0.85 && dt[1] - dt[0] < 1.6, "retry 1 after %.3f s",
+		      dt[1] - dt[0]);
+	ck_assert_msg(dt[2] - dt[1] > 1.75 && dt[2] - dt[1] < 2.6, "retry 2 after %.3f s",
+		      dt[2] - dt[1]);
+	memset(count, 0, sizeof(count));
+	ck_assert_int_eq(drain("webdlq", true, count, 4, 3000, NULL), 1);
+	ck_assert_int_eq(count[0], 1);
+	msleep(300);
+	ck_assert_int_eq(read_hits(logf, hits, 64), 7);	/* and no more */
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	kd_cleanup();
+}
+END_TEST
+
+/* ---- exec: crash, timeout, success ------------------------------------------ */
+
+START_TEST(exec_crash_timeout_success)
+{
+	char script[128], out[128], attrs[1024], cmd[512], buf[256], *r = NULL;
+	struct kmq_topic *t;
+	int i, count[4] = { 0 };
+	FILE *f;
+
+	kd_start();
+	snprintf(script, sizeof(script), "%s/handler.sh", dir);
+	snprintf(out, sizeof(out), "%s/handled", dir);
+	f = fopen(script, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\n"
+		"echo \"$KMQ_ATTEMPT $(date +%%s.%%N)\" >> %s.attempts\n"
+		"case $KMQ_ATTEMPT in\n"
+		"1) kill -SEGV $$ ;;\n"
+		"2) sleep 30 ;;\n"
+		"*) cat > %s.tmp && echo \"$KMQ_ATTR_color $KMQ_SUBJECT\" >> %s.tmp && mv %s.tmp %s ;;\n"
+		"esac\n", out, out, out, out, out);
+	fclose(f);
+	chmod(script, 0755);
+	ck_assert_int_eq(kmq_topic_create("jobs", NULL, NULL), 0);
+	make_queue("jobsdlq", 64);
+	snprintf(cmd, sizeof(cmd), "%s", script);
+	snprintf(attrs, sizeof(attrs), "{\"RawMessageDelivery\":\"true\",\"DeliveryPolicy\":"
+		 "\"{\\\"healthyRetryPolicy\\\":{\\\"minDelayTarget\\\":0,\\\"maxDelayTarget\\\":0,"
+		 "\\\"numRetries\\\":3},\\\"execPolicy\\\":{\\\"timeoutSeconds\\\":1,\\\"maxConcurrency\\\":2}}\"}");
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"jobs\",\"protocol\":\"exec\","
+			      "\"endpoint\":\"%s\",\"attributes\":%s}", cmd, attrs), 0);
+	free(r);
+	/* a handler that always fails: the DLQ after its retries */
+	snprintf(attrs, sizeof(attrs), "{\"RedrivePolicy\":\"{\\\"deadLetterTargetArn\\\":\\\"jobsdlq\\\"}\","
+		 "\"DeliveryPolicy\":\"{\\\"healthyRetryPolicy\\\":{\\\"minDelayTarget\\\":0,"
+		 "\\\"maxDelayTarget\\\":0,\\\"numRetries\\\":2}}\"}");
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"jobs\",\"protocol\":\"exec\","
+			      "\"endpoint\":\"exit 3\",\"attributes\":%s}", attrs), 0);
+	free(r);
+	ck_assert_int_eq(kmq_topic_open("jobs", &t), 0);
+	publish_one(t, 0, "subj");	/* color red */
+	kmq_topic_close(t);
+	for (i = 0; i < 100 && access(out, F_OK); i++)
+		msleep(100);
+	f = fopen(out, "r");
+	ck_assert_msg(f != NULL, "the handler never succeeded");
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	ck_assert_str_eq(buf, "{\"seq\":0,\"kind\":\"a0\"}red subj\n");
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "%s.attempts", out);
+	f = fopen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	for (i = 0; fgets(buf, sizeof(buf), f); i++)
+		;
+	fclose(f);
+	ck_assert_int_eq(i, 3);	/* crashed, timed out, succeeded */
+	ck_assert_int_eq(drain("jobsdlq", false, count, 4, 3000, NULL), 1);
+	ck_assert_int_eq(count[0], 1);
+	kd_cleanup();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("topics");
@@ -463,6 +673,8 @@ int main(void)
 	tcase_add_test(tc, fan_out_filters);
 	tcase_add_test(tc, bad_policies_and_changes);
 	tcase_add_test(tc, kill9_loses_no_acked_message);
+	tcase_add_test(tc, http_retries_and_dead_letters);
+	tcase_add_test(tc, exec_crash_timeout_success);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
