@@ -276,8 +276,7 @@ static char *envelope(const struct topic *t, const struct sub *s,
 static int to_queue(struct kmqd *d, struct topic *t, struct sub *s,
 		    const struct rec *r)
 {
-	struct queue *sq;
-	struct kmq_fast *f = tq_fast(d, &s->q, &sq);
+	struct kmq_fast *f = s->cf;
 	unsigned int who = 0;
 	char *env = NULL;
 	size_t alen = 0;
@@ -298,7 +297,7 @@ static int to_queue(struct kmqd *d, struct topic *t, struct sub *s,
 					  &who);
 		free(env);
 	}
-	tq_wake(&s->q, sq, who);
+	s->cwho |= who;		/* woken once, at the end of the drain */
 	return err;
 }
 
@@ -438,6 +437,11 @@ void deliver_drain(struct kmqd *d, struct topic *t)
 	copy = malloc(f->v.max_msg_size);
 	if (!copy)
 		return;
+	for (s = t->subs; s; s = s->next)
+		if (s->proto == PROTO_QUEUE) {
+			s->cf = tq_fast(d, &s->q, &s->cq);
+			s->cwho = 0;
+		}
 	while (budget--) {
 		unsigned int who = 0;
 		struct rec r;
@@ -479,6 +483,11 @@ void deliver_drain(struct kmqd *d, struct topic *t)
 		tq_wake(&t->inbox, iq, who);
 		t->busy = false;
 	}
+	for (s = t->subs; s; s = s->next)
+		if (s->proto == PROTO_QUEUE && s->cwho) {
+			tq_wake(&s->q, s->cq, s->cwho);
+			s->cwho = 0;
+		}
 	if (budget == (unsigned int)-1)	/* more to do: after the others */
 		timer_arm(d, &t->retry, mono_ns());
 	free(copy);

@@ -36,6 +36,11 @@ struct sub {
 	bool raw;
 	struct tq q;		/* PROTO_QUEUE */
 	struct endpoint *ep;	/* the others (endpoint.h) */
+	/* deliver.c, within one drain: the queue resolved once, and the
+	 * wake-ups owed to its sleepers, made once at the end. */
+	struct kmq_fast *cf;
+	struct queue *cq;
+	unsigned int cwho;
 	bool done;		/* has the record in delivery (topic.cur) */
 	uint64_t delivered, filtered, failed;
 	struct sub *next;
