@@ -363,7 +363,7 @@ struct kmq_pub_msg {
 
 /* kmq_topic_create - create topic @name (1..74 of [A-Za-z0-9_-], FIFO
  * topics ending in ".fifo") and its inbox queue with @inbox's geometry
- * and mode (NULL or zeroes: 1024 messages of up to 64 KiB, mode 0600: who
+ * and mode (NULL or zeroes: 256 messages of up to 64 KiB, mode 0600: who
  * may publish is who may send to the inbox). @attributes_json: NULL or a
  * JSON object of string attributes (DisplayName, FifoTopic, ...). Creating
  * an existing topic succeeds. -ECONNREFUSED when kmqd is not running;

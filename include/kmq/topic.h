@@ -65,7 +65,7 @@
 #define KMQ_PUB_SUBJECT_MAX	100		/* as SNS */
 #define KMQ_PUB_ID_MAX		128		/* group and dedup ids */
 /* Inbox geometry kmq_topic_create uses when not told otherwise. */
-#define KMQ_TOPIC_CAPACITY	1024
+#define KMQ_TOPIC_CAPACITY	256
 #define KMQ_TOPIC_MSG_SIZE	(64 * 1024)
 
 struct kmq_pub {
