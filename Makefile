@@ -95,7 +95,7 @@ KMQD_SRC := $(wildcard daemon/*.c)
 KMQD_OBJ := $(KMQD_SRC:%.c=$(O)/%.o)
 INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 # Topics (daemon/topic.c, filter.c, ...): json-c for policies and envelopes.
-KMQD_LIBS := -ljson-c $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl) -lm
+KMQD_LIBS := -ljson-c $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl) -lcrypto -lm
 
 $(O)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(HDRS)
 	@mkdir -p $(dir $@)

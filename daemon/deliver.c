@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/epoll.h>
+#include <openssl/evp.h>
 #include "internal.h"
 #include "topic.h"
 #include "endpoint.h"
@@ -109,6 +110,7 @@ struct rec {
 	const void *body;
 	size_t len;
 	uint64_t id, sent_ns;
+	char ddkey[KMQ_PUB_ID_MAX + 1];	/* FIFO topics: the deduplication id */
 };
 
 /* parse - check a record copied out of the slot (topic.h's rules). */
@@ -269,7 +271,140 @@ static char *envelope(const struct topic *t, const struct sub *s,
 	return out;
 }
 
+/* ---- FIFO topics: deduplication ----------------------------------------------- */
+
+#define DEDUP_NS	(300ULL * 1000000000ULL)	/* as SNS and SQS */
+
+struct dedup {
+	uint64_t until;
+	struct dedup *next;
+	char key[KMQ_PUB_ID_MAX + 1];
+};
+
+static unsigned int dd_hash(const char *k)
+{
+	unsigned int h = 2166136261U;
+
+	while (*k)
+		h = (h ^ (unsigned char)*k++) * 16777619U;
+	return h;
+}
+
+void dedup_free(struct topic *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->dd_size; i++)
+		while (t->dd[i]) {
+			struct dedup *e = t->dd[i];
+
+			t->dd[i] = e->next;
+			free(e);
+		}
+	free(t->dd);
+	t->dd = NULL;
+	t->dd_size = t->ndd = 0;
+}
+
+/* dedup_seen - was @key accepted in the last 5 minutes? If not, it is now. */
+static bool dedup_seen(struct topic *t, const char *key)
+{
+	uint64_t now = mono_ns();
+	struct dedup **p, *e;
+
+	if (!t->dd) {
+		t->dd_size = 4096;
+		t->dd = calloc(t->dd_size, sizeof(*t->dd));
+		if (!t->dd) {
+			t->dd_size = 0;
+			return false;
+		}
+	}
+	for (p = &t->dd[dd_hash(key) % t->dd_size]; (e = *p);) {
+		if (e->until <= now) {		/* expired: drop on the way */
+			*p = e->next;
+			free(e);
+			t->ndd--;
+			continue;
+		}
+		if (!strcmp(e->key, key))
+			return true;
+		p = &e->next;
+	}
+	e = calloc(1, sizeof(*e));
+	if (e) {
+		snprintf(e->key, sizeof(e->key), "%s", key);
+		e->until = now + DEDUP_NS;
+		*p = e;
+		t->ndd++;
+	}
+	return false;
+}
+
+/* fifo_admit - a FIFO topic's checks on a new record: a group id, and a
+ * deduplication id (given, or the SHA-256 of the body with
+ * ContentBasedDeduplication). 0, -EINVAL (dropped), or -EEXIST (a
+ * duplicate). */
+static int fifo_admit(struct topic *t, struct rec *r)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	if (!r->group_len)
+		return -EINVAL;
+	if (r->dedup_len) {
+		memcpy(r->ddkey, r->dedup, r->dedup_len);
+		r->ddkey[r->dedup_len] = 0;
+	} else if (t->cbd && EVP_Digest(r->body, r->len, md, &n, EVP_sha256(), NULL)) {
+		for (i = 0; i < n && 2 * i + 2 < sizeof(r->ddkey); i++)
+			snprintf(r->ddkey + 2 * i, 3, "%02x", md[i]);
+	} else {
+		return -EINVAL;
+	}
+	return dedup_seen(t, r->ddkey) ? -EEXIST : 0;
+}
+
 /* ---- delivery ------------------------------------------------------------------ */
+
+/* to_fifo_queue - a FIFO subscriber queue: not mapped, so through its
+ * owner (kmq_send_msgs), with the record's group and deduplication id, so
+ * that the queue's own 5-minute window also drops a record that a kmqd
+ * crash made kmqd deliver twice. kmqd's shm store serves no FIFO queues
+ * yet: -EOPNOTSUPP there. */
+static int to_fifo_queue(struct kmqd *d, struct topic *t, struct sub *s,
+			 const struct rec *r)
+{
+	char group[KMQ_PUB_ID_MAX + 1];
+	struct kmq_out o = { .delay_s = -1 };
+	char *env = NULL;
+	int n;
+
+	if (d->shm)
+		return -EOPNOTSUPP;
+	if (!s->q.k && kmq_open(s->q.name, KMQ_SEND, &s->q.k))
+		return -ENOENT;
+	memcpy(group, r->group, r->group_len);
+	group[r->group_len] = 0;
+	o.group = group;
+	o.dedup = r->ddkey;
+	if (s->raw) {
+		o.body = r->body;
+		o.len = r->len;
+		o.attrs = r->attrs;
+		o.nattrs = r->nattrs;
+	} else {
+		env = envelope(t, s, r);
+		if (!env)
+			return -ENOMEM;
+		o.body = env;
+		o.len = strlen(env);
+	}
+	n = kmq_send_msgs(s->q.k, &o, 1);
+	free(env);
+	if (n < 0)
+		return n;
+	return o.status;
+}
 
 /* to_queue - 0, -EAGAIN (full: try again), or another -errno (counted as
  * failed: a missing queue, a message too large for it). */
@@ -282,6 +417,8 @@ static int to_queue(struct kmqd *d, struct topic *t, struct sub *s,
 	size_t alen = 0;
 	int err;
 
+	if (s->fifo_q)
+		return to_fifo_queue(d, t, s, r);
 	if (!f)
 		return -ENOENT;
 	if (s->raw) {
@@ -430,6 +567,7 @@ void deliver_drain(struct kmqd *d, struct topic *t)
 	struct kmq_fast *f;
 	unsigned int budget = DRAIN_BUDGET;
 	struct sub *s;
+	bool fresh;
 
 	f = tq_fast(d, &t->inbox, &iq);
 	if (!f)
@@ -447,6 +585,7 @@ void deliver_drain(struct kmqd *d, struct topic *t)
 		struct rec r;
 		int err;
 
+		fresh = !t->busy;
 		if (!t->busy) {
 			err = kmq_fast_borrow(f, &t->cur, &who);
 			tq_wake(&t->inbox, iq, who);
@@ -469,6 +608,12 @@ void deliver_drain(struct kmqd *d, struct topic *t)
 		if (parse(copy, t->cur.len, &r)) {
 			if (!t->corrupt++)
 				log_warn("topic %s: dropped a record that is not a kmq_pub",
+					 t->name);
+		} else if (t->fifo && (fresh ? (t->ddok = fifo_admit(t, &r)) : t->ddok)) {
+			if (t->ddok == -EEXIST)
+				t->deduplicated++;
+			else if (!t->corrupt++)
+				log_warn("topic %s: dropped a record without MessageGroupId or MessageDeduplicationId",
 					 t->name);
 		} else {
 			r.id = t->cur.id;

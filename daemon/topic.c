@@ -291,8 +291,13 @@ static struct sub *sub_new(struct topic *t, int proto, const char *endpoint,
 	s->endpoint = strdup(endpoint);
 	s->owner = owner;
 	s->attrs = json_object_new_object();
-	if (proto == PROTO_QUEUE)
+	if (proto == PROTO_QUEUE) {
+		size_t n;
+
 		snprintf(s->q.name, sizeof(s->q.name), "%s", queue_endpoint(endpoint));
+		n = strlen(s->q.name);
+		s->fifo_q = n > 5 && !strcmp(s->q.name + n - 5, ".fifo");
+	}
 	if (arn) {
 		snprintf(s->arn, sizeof(s->arn), "%s", arn);
 	} else {
@@ -340,6 +345,8 @@ static struct topic *topic_new(const char *name, uid_t owner, json_object *attrs
 	topic_name_ok(name, &fifo);
 	t->fifo = fifo;
 	t->owner = owner;
+	t->cbd = attrs && attr_str(attrs, "ContentBasedDeduplication") &&
+		 !strcmp(attr_str(attrs, "ContentBasedDeduplication"), "true");
 	t->created_ns = real_ns();
 	t->attrs = attrs ? json_object_get(attrs) : json_object_new_object();
 	return t;
@@ -355,6 +362,7 @@ static void topic_free(struct kmqd *d, struct topic *t)
 		sub_free(s);
 	}
 	json_object_put(t->attrs);
+	dedup_free(t);
 	free(t);
 }
 
@@ -460,8 +468,9 @@ static void create_topic(struct kmqd *d, struct conn *c, json_object *req)
 			return;
 		}
 	}
-	if (fifo) {
-		conn_reply_err(c, -EOPNOTSUPP, "FIFO topics are not served yet");
+	v = attrs ? attr_str(attrs, "ContentBasedDeduplication") : NULL;
+	if (v && ((strcmp(v, "true") && strcmp(v, "false")) || (!fifo && !strcmp(v, "true")))) {
+		conn_reply_err(c, -EINVAL, "Invalid parameter: ContentBasedDeduplication: true or false, and true only for FIFO topics");
 		return;
 	}
 	t = topic_find(name);
@@ -567,6 +576,8 @@ static void get_topic_attributes(struct kmqd *d, struct conn *c, json_object *re
 	ADD_U64(a, "kmq.Filtered", t->filtered);
 	ADD_U64(a, "kmq.Failed", t->failed);
 	ADD_U64(a, "kmq.Corrupt", t->corrupt);
+	if (t->fifo)
+		ADD_U64(a, "kmq.Deduplicated", t->deduplicated);
 	json_object_object_add(o, "Attributes", a);
 	reply_json(c, o);
 }
@@ -620,10 +631,10 @@ static void subscribe(struct kmqd *d, struct conn *c, json_object *req)
 				       e ? "does not exist" : "you may not send to it");
 			return;
 		}
-		if (strlen(s->q.name) > 5 &&
+		if (strlen(s->q.name) > 5 && !t->fifo &&
 		    !strcmp(s->q.name + strlen(s->q.name) - 5, ".fifo")) {
 			sub_free(s);
-			conn_reply_err(c, -EOPNOTSUPP, "FIFO queue subscribers need FIFO topics, not served yet");
+			conn_reply_err(c, -EINVAL, "Invalid parameter: a FIFO queue subscribes to FIFO topics only");
 			return;
 		}
 	}

@@ -42,6 +42,7 @@ struct sub {
 	struct queue *cq;
 	unsigned int cwho;
 	bool done;		/* has the record in delivery (topic.cur) */
+	bool fifo_q;		/* PROTO_QUEUE to a FIFO queue */
 	uint64_t delivered, filtered, failed;
 	struct sub *next;
 };
@@ -62,6 +63,12 @@ struct topic {
 	struct kmq_msg cur;
 	struct timer retry;
 	uint64_t published, delivered, filtered, failed, corrupt;
+	/* FIFO topics: deduplication ids seen in the last 5 minutes. */
+	bool cbd;			/* ContentBasedDeduplication */
+	int ddok;			/* fifo_admit() of the record in delivery */
+	struct dedup **dd;
+	unsigned int ndd, dd_size;
+	uint64_t deduplicated;
 	struct topic *next;
 };
 
@@ -75,6 +82,7 @@ void topic_queue_event(struct kmqd *d, struct queue *q);
 struct topic *topic_list(void);
 
 /* deliver.c */
+void dedup_free(struct topic *t);
 /* deliver_start - begin draining @t's inbox (watch it, drain what is
  * there). 0 or -errno (the inbox is missing). */
 int deliver_start(struct kmqd *d, struct topic *t);

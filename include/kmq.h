@@ -354,8 +354,11 @@ struct kmq_pub_msg {
 	const char *subject;		/* NULL: none; at most 100 bytes */
 	const struct kmq_attr *attrs;	/* up to KMQ_ATTR_MAX, as kmq_out */
 	unsigned int nattrs;
-	const char *group;		/* FIFO topics: MessageGroupId */
-	const char *dedup;		/* FIFO topics: MessageDeduplicationId */
+	const char *group;		/* FIFO topics: MessageGroupId (required) */
+	const char *dedup;		/* FIFO topics: MessageDeduplicationId
+					 * (required unless the topic has
+					 * ContentBasedDeduplication: kmqd
+					 * drops a record with neither) */
 	/* out */
 	int status;			/* 0 or this message's -errno */
 	uint64_t id;			/* the inbox message id */

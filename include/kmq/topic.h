@@ -28,6 +28,13 @@
  * is exactly their sum. kmqd copies a record out of the slot before it
  * looks at it and drops (and counts) a record that breaks any rule here.
  *
+ * FIFO topics (names ending in ".fifo"): a record needs a group id, and a
+ * deduplication id unless the topic was created with
+ * ContentBasedDeduplication "true" (then it is the SHA-256 of the body, in
+ * hex); kmqd drops records without them, and records whose deduplication
+ * id it accepted in the last 5 minutes. Records are delivered in inbox
+ * order, one at a time, so every group keeps its order.
+ *
  * == Administration: KMQ_WIRE_TOPIC ==
  *
  * One request on kmqd's socket (include/kmq/wire.h), on both backends: the

@@ -693,6 +693,95 @@ START_TEST(exec_crash_timeout_success)
 }
 END_TEST
 
+/* ---- FIFO topics -------------------------------------------------------------- */
+
+START_TEST(fifo_topic_order_and_dedup)
+{
+	static const char *groups[] = { "g0", "g1", "g2" };
+	struct kmq_qattr fa = { .capacity = 64, .max_msg_size = 4096, .mode = 0600,
+				.flags = KMQ_CREATE_FIFO };
+	struct kmq_topic *t;
+	char body[64], dd[32], buf[4096], *r = NULL;
+	int i, n, last[3] = { -1, -1, -1 }, count[40] = { 0 }, err;
+	bool fifo_q;
+	struct kmq *q;
+
+	kd_start();
+	topic_made("ord.fifo");
+	ck_assert_int_eq(kmq_topic_create("ord.fifo", NULL, "{\"FifoTopic\":\"true\"}"), 0);
+	ck_assert_int_eq(call(&r, "{\"op\":\"create-topic\",\"name\":\"bad\",\"attributes\":"
+			      "{\"FifoTopic\":\"true\"}}"), -EINVAL);
+	free(r);
+	make_queue("ordstd", 64);
+	subscribe("ord.fifo", "ordstd", "{\"RawMessageDelivery\":\"true\"}", NULL, 0);
+	/* A FIFO queue subscriber where the backend serves FIFO queues
+	 * (kmq.ko; kmqd's shm store does not yet). */
+	kmq_delete("ordq.fifo");
+	err = kmq_create("ordq.fifo", &fa);
+	fifo_q = !err;
+	if (fifo_q) {
+		snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "ordq.fifo");
+		subscribe("ord.fifo", "ordq.fifo", "{\"RawMessageDelivery\":\"true\"}", NULL, 0);
+	} else {
+		fprintf(stderr, "fifo: no FIFO queue subscriber on this backend (%s)\n",
+			strerror(-err));
+	}
+	ck_assert_int_eq(kmq_topic_open("ord.fifo", &t), 0);
+	for (i = 0; i < 30; i++) {
+		struct kmq_pub_msg m = { .body = body };
+
+		m.len = (size_t)snprintf(body, sizeof(body), "{\"seq\":%d}", i);
+		m.group = groups[i % 3];
+		/* every 10th repeats the previous deduplication id */
+		snprintf(dd, sizeof(dd), "d%d", i % 10 == 9 ? i - 1 : i);
+		m.dedup = dd;
+		ck_assert_int_eq(kmq_publish(t, &m, 1, 5 * SEC), 1);
+	}
+	{	/* a FIFO topic needs a group */
+		struct kmq_pub_msg m = { .body = "x", .len = 1 };
+
+		ck_assert_int_eq(kmq_publish(t, &m, 1, 0), -EINVAL);
+	}
+	kmq_topic_close(t);
+	n = drain("ordstd", true, count, 40, 5000, NULL);
+	ck_assert_int_eq(n, 27);
+	for (i = 0; i < 30; i++)
+		ck_assert_int_eq(count[i], i % 10 == 9 ? 0 : 1);
+	if (fifo_q) {
+		struct kmq_in in[10];
+		int got = 0;
+
+		ck_assert_int_eq(kmq_open("ordq.fifo", KMQ_RECV, &q), 0);
+		while (got < 27) {
+			uint64_t rc[10];
+
+			for (i = 0; i < 10; i++)
+				in[i] = (struct kmq_in){ .buf = buf + 400 * i, .cap = 400 };
+			n = kmq_receive(q, in, 10, 30, 3 * SEC);
+			ck_assert_int_gt(n, 0);
+			for (i = 0; i < n; i++) {
+				int g = in[i].group[1] - '0', s;
+
+				((char *)in[i].buf)[in[i].len] = 0;
+				s = seq_of(in[i].buf, in[i].len, true, NULL);
+				ck_assert_int_eq(s % 3, g);
+				ck_assert_msg(s > last[g], "group %d: %d after %d", g, s, last[g]);
+				last[g] = s;
+				rc[i] = in[i].receipt;
+				got++;
+			}
+			ck_assert_int_eq(kmq_delete_msgs(q, rc, NULL, (unsigned int)n), n);
+		}
+		ck_assert_int_eq(got, 27);
+		kmq_close(q);
+	}
+	ck_assert_int_eq(call(&r, "{\"op\":\"get-topic-attributes\",\"name\":\"ord.fifo\"}"), 0);
+	ck_assert_msg(r && strstr(r, "\"kmq.Deduplicated\":\"3\""), "%s", r ? r : "");
+	free(r);
+	kd_cleanup();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("topics");
@@ -706,6 +795,7 @@ int main(void)
 	tcase_add_test(tc, kill9_loses_no_acked_message);
 	tcase_add_test(tc, http_retries_and_dead_letters);
 	tcase_add_test(tc, exec_crash_timeout_success);
+	tcase_add_test(tc, fifo_topic_order_and_dedup);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -13,6 +13,7 @@
 
 struct kmq_topic {
 	struct kmq *inbox;
+	bool fifo;
 };
 
 KMQ_EXPORT int kmq_topic_call(const char *request, char **reply)
@@ -141,6 +142,7 @@ KMQ_EXPORT int kmq_topic_open(const char *name, struct kmq_topic **out)
 		free(t);
 		return err;
 	}
+	t->fifo = strlen(name) > 5 && !strcmp(name + strlen(name) - 5, ".fifo");
 	*out = t;
 	return 0;
 }
@@ -188,6 +190,11 @@ static int publish_one(struct kmq_topic *t, struct kmq_pub_msg *m,
 	err = record_size(m, &size, &alen);
 	if (err)
 		return err;
+	/* FIFO topics need a group (and a deduplication id unless the topic
+	 * has ContentBasedDeduplication: kmqd checks that); others take
+	 * neither. */
+	if (t->fifo ? !m->group || !*m->group : m->group || m->dedup)
+		return -EINVAL;
 	if (size > t->inbox->max_msg_size)
 		return -EMSGSIZE;
 	err = kmq_reserve(t->inbox, &w, timeout_ns);
