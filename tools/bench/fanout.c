@@ -32,6 +32,8 @@ struct fo_sub {
 	pthread_t th;
 };
 
+static bool spin;	/* KMQ_BENCH_FANOUT_SPIN=1: subscribers poll, never sleep */
+
 static void *consumer(void *arg)
 {
 	struct fo_sub *s = arg;
@@ -41,9 +43,11 @@ static void *consumer(void *arg)
 	if (kmq_open(s->queue, KMQ_RECV, &q))
 		return NULL;
 	while (s->got < s->want) {
-		int n = kmq_recv(q, buf, sizeof(buf), NULL, 5000000000LL);
+		int n = kmq_recv(q, buf, sizeof(buf), NULL, spin ? 0 : 5000000000LL);
 		uint64_t t;
 
+		if (n == -EAGAIN && spin)
+			continue;
 		if (n < 0)
 			break;
 		t = now_ns();
@@ -202,6 +206,7 @@ int fanout_bench(const char *outdir)
 	FILE *f;
 	int err;
 
+	spin = getenv("KMQ_BENCH_FANOUT_SPIN") && !strcmp(getenv("KMQ_BENCH_FANOUT_SPIN"), "1");
 	if (kmq_topic_call("{\"op\":\"list-topics\"}", NULL)) {
 		kmqd = start_kmqd(dir, sizeof(dir));
 		if (kmqd < 0) {
