@@ -94,6 +94,8 @@ $(O)/bin/kmqctl: $(CTL_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a
 KMQD_SRC := $(wildcard daemon/*.c)
 KMQD_OBJ := $(KMQD_SRC:%.c=$(O)/%.o)
 INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
+# Topics (daemon/topic.c, filter.c, ...): json-c for policies and envelopes.
+KMQD_LIBS := -ljson-c $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl) -lcrypto -lm
 
 $(O)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(HDRS)
 	@mkdir -p $(dir $@)
@@ -101,7 +103,7 @@ $(O)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(HDRS)
 
 $(O)/bin/kmqd: $(KMQD_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(KMQD_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a $(INIH_LIBS) $(NL_LIBS) -pthread
+	$(CC) -o $@ $(KMQD_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a $(INIH_LIBS) $(NL_LIBS) $(KMQD_LIBS) -pthread
 
 # kmqd's tests: unit tests of its pure parts (linked with its objects, run
 # by check-unit) and daemon tests against a running kmqd (run by check-shm).
@@ -117,7 +119,19 @@ $(DAEMON_TEST_BIN): tests/daemon/daemon_test.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a $(CHECK_LIBS)
 
-tests: $(UNIT_BIN) $(VMT_BIN) $(SQST_BIN) $(QT_BIN) $(DUNIT_BIN) $(DAEMON_TEST_BIN)
+# Filter policies (daemon/filter.c), table-driven.
+FILTER_TEST_BIN := $(O)/tests/daemon/test_filter
+$(FILTER_TEST_BIN): tests/daemon/test_filter.c $(O)/daemon/filter.o daemon/filter.h $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Idaemon $(ALL_CFLAGS) -o $@ $< $(O)/daemon/filter.o -ljson-c $(CHECK_LIBS)
+
+# Topics end to end (tests/topics): run by check-shm, and in the VM.
+TOPIC_TEST_BIN := $(O)/tests/topics/topic_test
+$(TOPIC_TEST_BIN): tests/topics/topic_test.c $(O)/lib/libkmq.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a -ljson-c $(CHECK_LIBS)
+
+tests: $(UNIT_BIN) $(VMT_BIN) $(SQST_BIN) $(QT_BIN) $(DUNIT_BIN) $(DAEMON_TEST_BIN) $(FILTER_TEST_BIN) $(TOPIC_TEST_BIN)
 
 $(O)/tests/unit/%: tests/unit/%.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)
@@ -158,8 +172,8 @@ check: deps
 	$(MAKE) check-bench
 	$(MAKE) check-vm
 
-check-unit: $(UNIT_BIN) $(DUNIT_BIN)
-	@tests/run-unit $(UNIT_BIN) $(DUNIT_BIN)
+check-unit: $(UNIT_BIN) $(DUNIT_BIN) $(FILTER_TEST_BIN)
+	@tests/run-unit $(UNIT_BIN) $(DUNIT_BIN) $(FILTER_TEST_BIN)
 
 # The shm backend on this host: kmqd, the queue suite, the daemon tests.
 check-shm: all

@@ -48,6 +48,8 @@ const char *frame_cmd_name(unsigned int cmd)
 {
 	if (cmd >= 1 && cmd <= KMQ_WIRE_CMD_MAX)
 		return cmd_names[cmd];
+	if (cmd == KMQ_WIRE_TOPIC)
+		return "TOPIC";
 	return "?";
 }
 
@@ -57,7 +59,8 @@ int frame_check_hdr(const struct kmq_wire_hdr *h, const char **why)
 		return *why = "bad magic", -EPROTO;
 	if (h->version != KMQ_WIRE_VERSION)
 		return *why = "unsupported protocol version", -EPROTO;
-	if (h->cmd < 1 || h->cmd > KMQ_WIRE_CMD_MAX)
+	if ((h->cmd < 1 || h->cmd > KMQ_WIRE_CMD_MAX) &&
+	    h->cmd != KMQ_WIRE_TOPIC)
 		return *why = "unknown command", -EPROTO;
 	if (h->len > KMQ_WIRE_BODY_MAX)
 		return *why = "frame longer than KMQ_WIRE_BODY_MAX", -EPROTO;
@@ -103,6 +106,10 @@ int frame_check_body(unsigned int cmd, const void *body, size_t len,
 	const unsigned char *b = body;
 
 	switch (cmd) {
+	case KMQ_WIRE_TOPIC:	/* JSON: topic.c parses it */
+		WANT(len >= 3 && b[len - 1] == 0 && strlen(body) == len - 1,
+		     "TOPIC: a body is one NUL-terminated JSON object");
+		return 0;
 	case KMQ_WIRE_CREATE: {
 		const struct kmq_create *k = body;
 

@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include "kmqd.h"
 #include "genl.h"
+#include "topic.h"
 
 /* Options given on the command line override the file: kept as the file's
  * (section, key, value) and applied again on every reload. */
@@ -276,6 +277,7 @@ int main(int argc, char **argv)
 	 * to subscribers. Without the family (an older module) kmqd runs on. */
 	if (!d.shm)
 		genl_start(&d, &genl);
+	topic_init(&d);
 	ret = server_open(&d);
 	if (ret) {
 		log_err("socket %s: %s", d.cfg.socket,
@@ -287,6 +289,7 @@ int main(int argc, char **argv)
 		 d.shm ? ", state " : "", d.shm ? d.cfg.state_dir : "", d.nqueues);
 	ret = loop_run(&d);
 	log_info("stopped");
+	topic_fini(&d);
 	genl_stop(&d, genl);
 	server_close(&d);
 	store_fini(&d);
@@ -294,6 +297,7 @@ int main(int argc, char **argv)
 	return ret ? 1 : 0;
 
 err_server:
+	topic_fini(&d);
 	genl_stop(&d, genl);
 	store_fini(&d);
 err_store:

@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include "kmqd.h"
+#include "topic.h"
 
 struct outbuf {
 	struct outbuf *next;
@@ -345,7 +346,7 @@ static void protocol_error(struct conn *c, int status, const char *why)
 
 static bool queue_cmd(unsigned int cmd)
 {
-	return cmd != KMQ_WIRE_SUBSCRIBE;
+	return cmd != KMQ_WIRE_SUBSCRIBE && cmd != KMQ_WIRE_TOPIC;
 }
 
 static void dispatch(struct conn *c)
@@ -401,6 +402,9 @@ static void dispatch(struct conn *c)
 		break;
 	case KMQ_WIRE_SUBSCRIBE:
 		events_subscribe(d, c, b);
+		break;
+	case KMQ_WIRE_TOPIC:
+		topic_cmd(d, c, b, c->hdr.len);
 		break;
 	}
 }

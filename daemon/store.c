@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include "internal.h"
 #include "kmqd.h"
+#include "topic.h"
 
 #define META_MAGIC	0x4d514d4bU	/* "KMQM" */
 #define META_VERSION	1
@@ -184,6 +185,7 @@ static void on_queue_wake(struct kmqd *d, void *arg, uint32_t revents)
 	while (read(q->notify_fd, buf, sizeof(buf)) > 0)
 		;
 	copy_queue_event(d, q);
+	topic_queue_event(d, q);	/* a topic's inbox: drain it */
 }
 
 static void queue_link(struct kmqd *d, struct queue *q)

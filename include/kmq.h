@@ -336,6 +336,72 @@ int kmq_attrs_encode(const struct kmq_attr *attrs, unsigned int n, void *buf,
 int kmq_attrs_decode(const void *buf, size_t len, struct kmq_attr *attrs,
 		     unsigned int max);
 
+/* ---- Topics (kmqd: SNS-style fan-out; include/kmq/topic.h) ---------------
+ *
+ * A topic fans each published message out to its subscriptions (queues,
+ * HTTP endpoints, local handlers), each filtered by its filter policy.
+ * kmqd serves topics on both backends; publishing goes through the topic's
+ * inbox queue on the shared-memory fast path, not through kmqd's socket.
+ */
+
+/* A topic opened for publishing. */
+struct kmq_topic;
+
+#define KMQ_PUBLISH_BATCH_MAX	10
+
+/* One message to publish. */
+struct kmq_pub_msg {
+	const void *body;
+	size_t len;
+	const char *subject;		/* NULL: none; at most 100 bytes */
+	const struct kmq_attr *attrs;	/* up to KMQ_ATTR_MAX, as kmq_out */
+	unsigned int nattrs;
+	const char *group;		/* FIFO topics: MessageGroupId (required) */
+	const char *dedup;		/* FIFO topics: MessageDeduplicationId
+					 * (required unless the topic has
+					 * ContentBasedDeduplication: kmqd
+					 * drops a record with neither) */
+	/* out */
+	int status;			/* 0 or this message's -errno */
+	uint64_t id;			/* the inbox message id */
+};
+
+/* kmq_topic_create - create topic @name (1..74 of [A-Za-z0-9_-], FIFO
+ * topics ending in ".fifo") and its inbox queue with @inbox's geometry
+ * and mode (NULL or zeroes: 256 messages of up to 64 KiB, mode 0600: who
+ * may publish is who may send to the inbox). @attributes_json: NULL or a
+ * JSON object of string attributes (DisplayName, FifoTopic, ...). Creating
+ * an existing topic succeeds. -ECONNREFUSED when kmqd is not running;
+ * -EINVAL with kmqd's reason available through kmq_topic_call(). */
+int kmq_topic_create(const char *name, const struct kmq_qattr *inbox,
+		     const char *attributes_json);
+
+/* kmq_topic_delete - delete topic @name, its subscriptions and its inbox
+ * (with what it holds undelivered). */
+int kmq_topic_delete(const char *name);
+
+/* kmq_topic_open - open topic @name for publishing (its inbox, mapped
+ * when the caller may). kmq_topic_close - close it; NULL is fine. */
+int kmq_topic_open(const char *name, struct kmq_topic **out);
+void kmq_topic_close(struct kmq_topic *t);
+
+/* kmq_publish - publish up to KMQ_PUBLISH_BATCH_MAX messages in order. A
+ * message counts as published once kmqd is responsible for it (on the
+ * inbox; it survives a kmqd crash); kmqd delivers at least once. Returns
+ * how many were published (they are the first ones; each has its status),
+ * waiting up to @timeout_ns for inbox room for each, or -errno when the
+ * first was not: -EMSGSIZE (larger than the inbox takes), -EINVAL (bad
+ * attributes, subject or ids), -EAGAIN/-ETIMEDOUT (the inbox is full:
+ * kmqd is behind or not running). */
+int kmq_publish(struct kmq_topic *t, struct kmq_pub_msg *msgs, unsigned int n,
+		int64_t timeout_ns);
+
+/* kmq_topic_call - one administrative request to kmqd: @request is a JSON
+ * object {"op": ...} (include/kmq/topic.h lists them). Returns kmqd's
+ * status; *@reply (free() it) is the JSON reply on success, kmqd's reason
+ * on failure (NULL when there is none). */
+int kmq_topic_call(const char *request, char **reply);
+
 #ifdef __cplusplus
 }
 #endif

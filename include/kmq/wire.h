@@ -202,6 +202,13 @@ struct kmq_wire_event {
 	__u64 time_ns;				/* CLOCK_REALTIME */
 };
 
+/* ==== Topics (daemon/topic.c) ============================================
+ * Outside the enum above, so that commands added there do not move it.
+ * TOPIC      a NUL-terminated JSON request -> a NUL-terminated JSON reply;
+ *            served on both backends. include/kmq/topic.h specifies it. */
+#define KMQ_WIRE_TOPIC		0x40
+/* ==== end of topics ====================================================== */
+
 /* Bytes of @len rounded up to the 8-byte padding between messages. */
 #define KMQ_WIRE_PAD8(len)	(((__u64)(len) + 7) & ~7ULL)
 

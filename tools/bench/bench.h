@@ -190,6 +190,11 @@ void *bench_shared_alloc(size_t size);	/* MAP_SHARED anonymous, zeroed */
  * @outdir. Skipped (0) where there is no /dev/kmq. */
 int lease_bench(const char *outdir);
 
+/* ---- topics (fanout.c): publish -> 1, 2, 4, 8 queue subscribers through
+ * kmqd; only with -t fanout (it needs kmqd, started if none answers);
+ * prints a table and writes fanout.md in @outdir. */
+int fanout_bench(const char *outdir);
+
 /* ---- report (report.c) ------------------------------------------------ */
 
 struct machine {

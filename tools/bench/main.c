@@ -411,6 +411,8 @@ int main(int argc, char **argv)
 			failures++;
 	if (!interrupted && in_list(tests, "lease"))
 		lease_bench(out);
+	if (!interrupted && tests && in_list(tests, "fanout"))
+		fanout_bench(out);
 	if (interrupted)
 		bench_log("kmq-bench: interrupted, reporting what ran\n");
 	machine_load_end(&mach);

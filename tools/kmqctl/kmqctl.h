@@ -205,4 +205,28 @@ int settle_one(const char *cmd, const char *name, const char *handle, int vis);
 int policy_error(const char *cmd, const char *name, const struct kmq_policy *p,
 		 int err);
 
+/* ---- Topics (topicargs.c) ---- */
+int create_topic_main(int argc, char **argv);
+int delete_topic_main(int argc, char **argv);
+int list_topics_main(int argc, char **argv);
+int get_topic_attributes_main(int argc, char **argv);
+int subscribe_main(int argc, char **argv);
+int unsubscribe_main(int argc, char **argv);
+int list_subscriptions_main(int argc, char **argv);
+int get_subscription_attributes_main(int argc, char **argv);
+int set_subscription_attributes_main(int argc, char **argv);
+int publish_main(int argc, char **argv);
+
+/* topic_req - {"op": @op}; req_str - add a string field (NULL: none). */
+struct json_object *topic_req(const char *op);
+void req_str(struct json_object *req, const char *key, const char *val);
+/* topic_request - send @req (consumed) to kmqd; print the reply when
+ * @print and it is not empty. Returns the exit status (errors printed
+ * with kmqd's reason). */
+int topic_request(const char *cmd, struct json_object *req, bool print);
+/* parse_string_map - --attributes as a JSON object of strings or
+ * Key=Value,... (values may be JSON); NULL after printing the error. */
+struct json_object *parse_string_map(const char *cmd, const char *opt,
+				     const char *arg);
+
 #endif /* KMQCTL_H */

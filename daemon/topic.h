@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kmqd's topics: the registry and its persistence (topic.c), the drain of
+ * each topic's inbox and the fan-out to subscriptions (deliver.c). The
+ * shared format with libkmq is include/kmq/topic.h.
+ */
+#ifndef KMQD_TOPIC_H
+#define KMQD_TOPIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <json-c/json.h>
+#include <kmq/topic.h>
+#include "kmqd.h"
+#include "filter.h"
+
+/* A queue kmqd sends to or drains: through its own store (shm backend) or
+ * a libkmq handle on kmq.ko (kernel backend). */
+struct tq {
+	char name[KMQ_NAME_LEN];
+	struct kmq *k;		/* kernel backend: opened on first use */
+	bool watched;		/* kernel inbox: kmq_fd() is in the loop */
+};
+
+enum sub_proto { PROTO_QUEUE, PROTO_HTTP, PROTO_HTTPS, PROTO_EXEC };
+
+struct endpoint;
+
+struct sub {
+	char arn[256];
+	enum sub_proto proto;
+	char *endpoint;
+	uid_t owner;
+	json_object *attrs;	/* name -> string value, as given */
+	struct filter *filter;	/* NULL: everything */
+	bool raw;
+	struct tq q;		/* PROTO_QUEUE */
+	struct endpoint *ep;	/* the others (endpoint.h) */
+	/* deliver.c, within one drain: the queue resolved once, and the
+	 * wake-ups owed to its sleepers, made once at the end. */
+	struct kmq_fast *cf;
+	struct queue *cq;
+	unsigned int cwho;
+	bool done;		/* has the record in delivery (topic.cur) */
+	bool fifo_q;		/* PROTO_QUEUE to a FIFO queue */
+	uint64_t delivered, filtered, failed;
+	struct sub *next;
+};
+
+struct topic {
+	char name[KMQ_NAME_LEN];
+	char arn[128];
+	bool fifo;
+	uid_t owner;
+	uint64_t created_ns;
+	json_object *attrs;
+	struct tq inbox;
+	struct sub *subs;
+	unsigned int nsubs;
+	/* The record being delivered: borrowed from the inbox until every
+	 * subscription has it (a full subscriber queue holds the line). */
+	bool busy;
+	struct kmq_msg cur;
+	struct timer retry;
+	uint64_t published, delivered, filtered, failed, corrupt;
+	/* FIFO topics: deduplication ids seen in the last 5 minutes. */
+	bool cbd;			/* ContentBasedDeduplication */
+	int ddok;			/* fifo_admit() of the record in delivery */
+	struct dedup **dd;
+	unsigned int ndd, dd_size;
+	uint64_t deduplicated;
+	struct topic *next;
+};
+
+/* topic.c */
+int topic_init(struct kmqd *d);
+void topic_fini(struct kmqd *d);
+/* topic_cmd - a KMQ_WIRE_TOPIC request (NUL-terminated JSON), answered. */
+void topic_cmd(struct kmqd *d, struct conn *c, const void *body, size_t len);
+/* topic_queue_event - shm: queue @q's notify FIFO fired. */
+void topic_queue_event(struct kmqd *d, struct queue *q);
+struct topic *topic_list(void);
+
+/* deliver.c */
+void dedup_free(struct topic *t);
+/* deliver_start - begin draining @t's inbox (watch it, drain what is
+ * there). 0 or -errno (the inbox is missing). */
+int deliver_start(struct kmqd *d, struct topic *t);
+void deliver_stop(struct kmqd *d, struct topic *t);
+/* deliver_drain - deliver what @t's inbox holds, then arm its wake-up. */
+void deliver_drain(struct kmqd *d, struct topic *t);
+/* tq_info - describe queue @name on whichever backend serves it. */
+int tq_info(struct kmqd *d, const char *name, struct kmq_info *info);
+void tq_close(struct tq *e);
+/* deliver_sub_gone - @s leaves @t (its handle closes). */
+void deliver_sub_gone(struct sub *s);
+
+#endif /* KMQD_TOPIC_H */
