@@ -46,6 +46,12 @@ const struct command commands[] = {
 	{ "start-message-move-task", start_message_move_task_main,
 	  "--source Q [--destination Q] [--max-number-of-messages-per-second 1-500]",
 	  "move a dead-letter queue's messages back (redrive)" },
+	{ "top", top_main,
+	  "[--once | --iterations N] [--interval MS] [--json] [--pin-dir DIR]",
+	  "live per-queue/topic rates, depth, in flight, latency (BPF maps)" },
+	{ "trace", trace_main,
+	  "[--queue Q | --topic T] [--json] [--count N] [--duration S] [--pin-dir DIR]",
+	  "one line per message event, live (BPF ring buffer)" },
 	{ "help", help_main, "[COMMAND]", "show this help, or a command's" },
 	{ NULL, NULL, NULL, NULL }
 };
