@@ -133,7 +133,7 @@ static __always_inline void hist_add(struct kmq_hkey *hk, __u32 what,
 {
 	static const struct kmq_hist zero;
 	struct kmq_hist *h;
-	__u32 slot;
+	__u64 slot;
 
 	hk->what = what;
 	h = bpf_map_lookup_elem(&latency, hk);
@@ -143,9 +143,10 @@ static __always_inline void hist_add(struct kmq_hkey *hk, __u32 what,
 		if (!h)
 			return;
 	}
+	/* 64 slots and a mask the compiler cannot move: 6.1's verifier
+	 * loses the bounds of the OR in log2_u64(). */
 	slot = lat ? log2_u64(lat) : 0;
-	if (slot >= KMQ_TRACE_HIST_SLOTS)
-		slot = KMQ_TRACE_HIST_SLOTS - 1;
+	asm volatile("%[s] &= 63" : [s] "+r"(slot));
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum_ns, lat);
 	__sync_fetch_and_add(&h->slot[slot], 1);

@@ -16,7 +16,7 @@
 #define KMQ_TRACE_PIN_DIR	KMQ_TRACE_PIN_ROOT "/v1"
 #define KMQ_TRACE_NAME_LEN	96	/* = KMQ_NAME_LEN */
 #define KMQ_TRACE_MAX_KEYS	4096	/* queues + topics counted at once */
-#define KMQ_TRACE_HIST_SLOTS	48	/* log2(ns) buckets: up to ~78 h */
+#define KMQ_TRACE_HIST_SLOTS	64	/* log2(ns) buckets: every u64 */
 
 /* What a counter or histogram is about (kmq_key.kind). */
 enum kmq_trace_kind {

@@ -214,8 +214,9 @@ static int pin_all(struct kmqd_trace *t, mode_t mode, gid_t gid)
 	bpf_object__for_each_map(m, t->skel->obj) {
 		const char *name = bpf_map__name(m);
 
+		/* Not scratch, .rodata, nor libbpf's own USDT maps. */
 		if (bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_ARRAY ||
-		    strchr(name, '.'))	/* scratch, .rodata, .bss */
+		    strchr(name, '.') || !strncmp(name, "__", 2))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", t->pin_dir, name) >=
 		    (int)sizeof(path))
@@ -289,9 +290,9 @@ int kmqd_trace_start(struct kmqd_trace **tp, const struct kmqd_trace_opts *o)
 		const char *const *p;
 
 		for (p = o->usdt_paths; *p; p++)
-			attach_usdt(t, *p, !o->no_fastpath);
+			attach_usdt(t, *p, o->fastpath);
 	} else if (find_libkmq(lib, sizeof(lib))) {
-		attach_usdt(t, lib, !o->no_fastpath);
+		attach_usdt(t, lib, o->fastpath);
 	} else {
 		say(t, "no libkmq.so.0 found: no USDT probes attached");
 	}

@@ -20,7 +20,10 @@ struct kmqd_trace_opts {
 	 * entries end it; NULL: the libkmq.so.0 found next to this
 	 * program's ../lib, else /usr/local/lib, /usr/lib. */
 	const char *const *usdt_paths;
-	bool no_fastpath;		/* skip libkmq's per-message probes */
+	/* Attach libkmq's per-message fast-path probes too. Off by default:
+	 * each fast-path message then traps into the kernel (a uprobe costs
+	 * microseconds, the fast path ~100 ns), see the README. */
+	bool fastpath;
 	mode_t pin_mode;		/* 0: 0640 (root and @pin_gid read) */
 	gid_t pin_gid;			/* (gid_t)-1: keep root's group */
 	bool quiet;			/* log nothing but errors */

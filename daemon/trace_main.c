@@ -33,7 +33,8 @@ static void usage(FILE *f)
 "  --pin-dir DIR     pin under DIR (default /sys/fs/bpf/kmq/v1)\n"
 "  --usdt PATH       attach the USDT probes of PATH (repeatable; default:\n"
 "                    the libkmq.so.0 in ../lib, /usr/local/lib or /usr/lib)\n"
-"  --no-fastpath     no per-message probes on libkmq's fast path\n"
+"  --fastpath        also the per-message probes of libkmq's fast path\n"
+"                    (each message then costs a uprobe: microseconds)\n"
 "  --group GROUP     the group that may read the pins (mode 0640)\n"
 "  --mode OCTAL      mode of the pins (default 0640; 0600..0666)\n"
 "  --keep-pins       leave the pins on exit\n"
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "pin-dir", required_argument, NULL, 'd' },
 		{ "usdt", required_argument, NULL, 'u' },
-		{ "no-fastpath", no_argument, NULL, 'F' },
+		{ "fastpath", no_argument, NULL, 'F' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "keep-pins", no_argument, NULL, 'k' },
@@ -80,7 +81,7 @@ int main(int argc, char **argv)
 			o.usdt_paths = usdt;
 			break;
 		case 'F':
-			o.no_fastpath = true;
+			o.fastpath = true;
 			break;
 		case 'g': {
 			struct group *g = getgrnam(optarg);

@@ -21,7 +21,7 @@ TMP=$(mktemp -d)
 W=$B/tests/trace/usdt_workload
 
 # The loader, pinned in a private directory, attached to the workload.
-$B/bin/kmqd-trace --pin-dir "$PIN" --usdt "$W" >"$TMP/loader.out" 2>"$TMP/loader.err" &
+$B/bin/kmqd-trace --pin-dir "$PIN" --fastpath --usdt "$W" >"$TMP/loader.out" 2>"$TMP/loader.err" &
 LPID=$!
 for _ in $(seq 100); do grep -q ready "$TMP/loader.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$TMP/loader.out" || { cat "$TMP/loader.err"; fail "loader did not start"; }
