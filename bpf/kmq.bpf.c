@@ -166,7 +166,9 @@ static __always_inline void account(struct kmq_hkey *hk, struct kmq_msgev *m,
 		return;
 	hk->key.kind = m->kind;
 	now = bpf_ktime_get_ns() + cf->realtime_off_ns;
-	if (m->sent_ns && m->sent_ns < now)
+	/* A send's latency would be the probe's own delay: none. */
+	if (m->sent_ns && m->sent_ns < now && m->type != KMQ_EV_SEND &&
+	    m->type != KMQ_EV_PUBLISH)
 		lat = now - m->sent_ns;
 
 	c = counters_of(&hk->key);

@@ -50,8 +50,8 @@ static int on_event(void *ctx, void *data, size_t len)
 	char name[KMQ_TRACE_NAME_LEN + 1], peer[KMQ_TRACE_NAME_LEN + 1];
 	const char *type, *src;
 
-	if (len < sizeof(*e))
-		return 0;
+	if (len < sizeof(*e) || (tr->count && tr->seen >= tr->count))
+		return 0;	/* short, or past --count in the same poll */
 	memcpy(name, e->name, KMQ_TRACE_NAME_LEN);
 	name[KMQ_TRACE_NAME_LEN] = '\0';
 	memcpy(peer, e->peer, KMQ_TRACE_NAME_LEN);
