@@ -41,6 +41,11 @@ struct row {
 	struct kmq_key key;
 	struct kmq_counters c, prev;
 	bool has_prev;
+	/* The queue's own ring totals (kmq_info), which count fast-path
+	 * messages whether or not their probes are attached. */
+	struct kmq_info info;
+	uint64_t prev_ring_sent, prev_ring_recv;
+	bool has_info, had_info;
 	struct kmq_hist lat[KMQ_LAT_MAX];
 	bool has_lat[KMQ_LAT_MAX];
 };
@@ -78,8 +83,13 @@ static int sample(struct table *t, int cfd, int lfd)
 	unsigned int i;
 
 	for (i = 0; i < t->n; i++) {
-		t->rows[i].prev = t->rows[i].c;
-		t->rows[i].has_prev = true;
+		struct row *r = &t->rows[i];
+
+		r->prev = r->c;
+		r->has_prev = true;
+		r->prev_ring_sent = r->info.sent;
+		r->prev_ring_recv = r->info.received;
+		r->had_info = r->has_info;
 	}
 	while (!bpf_map_get_next_key(cfd, prev, &k)) {
 		struct row *r = row_of(t, &k);
@@ -98,6 +108,14 @@ static int sample(struct table *t, int cfd, int lfd)
 			continue;
 		if (!bpf_map_lookup_elem(lfd, &hk, &r->lat[hk.what]))
 			r->has_lat[hk.what] = true;
+	}
+	for (i = 0; i < t->n; i++) {
+		struct row *r = &t->rows[i];
+
+		r->has_info = r->key.kind == KMQ_KIND_QUEUE && r->key.name[0] &&
+			      !kmq_info(r->key.name, &r->info);
+		if (!r->has_info)
+			memset(&r->info, 0, sizeof(r->info));
 	}
 	return 0;
 }
@@ -142,14 +160,27 @@ static double rate(uint64_t now, uint64_t before, bool has, double secs)
 
 static void queue_depth(const struct row *r, int64_t *depth, int64_t *inflight)
 {
-	struct kmq_info info;
-
 	*depth = *inflight = -1;
-	if (r->key.kind != KMQ_KIND_QUEUE || !r->key.name[0] ||
-	    kmq_info(r->key.name, &info))
+	if (!r->has_info)
 		return;
-	*depth = (int64_t)(info.ready + info.queued + info.delayed);
-	*inflight = (int64_t)(info.leased ? info.leased : info.held);
+	*depth = (int64_t)(r->info.ready + r->info.queued + r->info.delayed);
+	*inflight = (int64_t)(r->info.leased ? r->info.leased : r->info.held);
+}
+
+/* Rates: from the queue's ring totals where its owner reports them (they
+ * see every message, traced or not), else from the BPF counters. */
+static double sent_rate(const struct row *r, double secs)
+{
+	if (r->has_info && r->had_info)
+		return rate(r->info.sent, r->prev_ring_sent, true, secs);
+	return rate(r->c.sent, r->prev.sent, r->has_prev, secs);
+}
+
+static double recv_rate(const struct row *r, double secs)
+{
+	if (r->has_info && r->had_info)
+		return rate(r->info.received, r->prev_ring_recv, true, secs);
+	return rate(r->c.received, r->prev.received, r->has_prev, secs);
 }
 
 static struct json_object *hist_json(const struct kmq_hist *h)
@@ -194,9 +225,9 @@ static void print_json_rows(struct table *t, double secs)
 		U(drop_purge); U(drop_dedup); U(drop_corrupt);
 #undef U
 		json_object_object_add(o, "sent_per_s", json_object_new_double(
-			rate(r->c.sent, r->prev.sent, r->has_prev, secs)));
+			sent_rate(r, secs)));
 		json_object_object_add(o, "received_per_s", json_object_new_double(
-			rate(r->c.received, r->prev.received, r->has_prev, secs)));
+			recv_rate(r, secs)));
 		queue_depth(r, &depth, &inflight);
 		json_object_object_add(o, "depth", depth < 0 ? NULL : json_object_new_int64(depth));
 		json_object_object_add(o, "in_flight", inflight < 0 ? NULL : json_object_new_int64(inflight));
@@ -237,8 +268,7 @@ static void print_table(struct table *t, double secs, bool clear)
 		printf("%-24.96s %5s %9.0f %9.0f %8s %8s %7llu %7llu %6llu %7llu %8s %8s\n",
 		       r->key.name[0] ? r->key.name : "(unnamed)",
 		       r->key.kind == KMQ_KIND_TOPIC ? "topic" : "queue",
-		       rate(r->c.sent, r->prev.sent, r->has_prev, secs),
-		       rate(r->c.received, r->prev.received, r->has_prev, secs),
+		       sent_rate(r, secs), recv_rate(r, secs),
 		       d, f, (unsigned long long)r->c.deleted,
 		       (unsigned long long)r->c.expired,
 		       (unsigned long long)r->c.dead_lettered,
