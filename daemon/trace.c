@@ -20,7 +20,15 @@
 #include <bpf/libbpf.h>
 #include "kmq_trace.h"
 #include "kmq.skel.h"
+#include "probes.h"
 #include "trace.h"
+
+/* The semaphores of kmqd's own probes (probes.h): kmqd links this file. */
+KMQD_PROBE_DEFINE(queue_create);
+KMQD_PROBE_DEFINE(queue_delete);
+KMQD_PROBE_DEFINE(repair);
+KMQD_PROBE_DEFINE(publish);
+KMQD_PROBE_DEFINE(deliver);
 
 #define MAX_LINKS 64
 
@@ -132,7 +140,8 @@ static void attach_tracepoints(struct kmqd_trace *t)
 	say(t, "%u kmq.ko tracepoints attached", n);
 }
 
-static int attach_usdt(struct kmqd_trace *t, const char *path, bool fast)
+static int attach_usdt(struct kmqd_trace *t, const char *path, bool fast,
+		       bool quiet_if_none)
 {
 	static const struct {
 		const char *prog, *provider, *probe;
@@ -166,7 +175,8 @@ static int attach_usdt(struct kmqd_trace *t, const char *path, bool fast)
 		add_link(t, l);
 		n++;
 	}
-	say(t, "%s: %u USDT probes attached", path, n);
+	if (n || !quiet_if_none)
+		say(t, "%s: %u USDT probes attached", path, n);
 	return n;
 }
 
@@ -290,11 +300,20 @@ int kmqd_trace_start(struct kmqd_trace **tp, const struct kmqd_trace_opts *o)
 		const char *const *p;
 
 		for (p = o->usdt_paths; *p; p++)
-			attach_usdt(t, *p, o->fastpath);
+			attach_usdt(t, *p, o->fastpath, false);
 	} else if (find_libkmq(lib, sizeof(lib))) {
-		attach_usdt(t, lib, o->fastpath);
+		attach_usdt(t, lib, o->fastpath, false);
 	} else {
 		say(t, "no libkmq.so.0 found: no USDT probes attached");
+	}
+	/* This program's own (kmqd's probes, when this is kmqd). */
+	{
+		ssize_t n = readlink("/proc/self/exe", lib, sizeof(lib) - 1);
+
+		if (n > 0) {
+			lib[n] = '\0';
+			attach_usdt(t, lib, false, true);
+		}
 	}
 	say(t, "maps pinned under %s", t->pin_dir);
 	*tp = t;
