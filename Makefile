@@ -25,6 +25,9 @@ VMT_BIN  := $(VMT_SRC:tests/vm/%.c=$(O)/tests/vm/%)
 # libkmq-level SQS tests (include/kmq.h only), run by the VM suite too.
 SQST_SRC := $(wildcard tests/sqs/*.c)
 SQST_BIN := $(SQST_SRC:tests/sqs/%.c=$(O)/tests/vm/%)
+# The queue suite: libkmq's API on whichever backend (host: kmqd, VM: kmq.ko).
+QT_SRC   := $(wildcard tests/queue/*.c)
+QT_BIN   := $(QT_SRC:tests/queue/%.c=$(O)/tests/queue/%)
 HDRS     := $(wildcard include/*.h include/kmq/*.h include/uapi/linux/*.h tools/lib/kmq/*.h tests/*.h tests/vm/*.h \
                        tools/lib/kmqnl/*.h daemon/genl.h)
 
@@ -38,7 +41,7 @@ GENL_OBJ  := $(O)/daemon/genl.o
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
-.PHONY: all module lib tools tests trace check check-unit check-vm check-w1 deps run clean install
+.PHONY: all module lib tools tests trace check check-unit check-shm check-vm check-w1 deps run clean install
 .SECONDARY:
 
 all: module lib tools tests trace
@@ -82,13 +85,41 @@ $(O)/lib/pkgconfig/libkmq.pc: tools/lib/kmq/libkmq.pc.in
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|$(VERSION)|' $< > $@
 
-tools: $(O)/bin/kmqctl
+tools: $(O)/bin/kmqctl $(O)/bin/kmqd
 
 $(O)/bin/kmqctl: $(CTL_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(CTL_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a -pthread -ljson-c -lcrypto $(NL_LIBS) $(BPF_LIBS) -lm
 
-tests: $(UNIT_BIN) $(VMT_BIN) $(SQST_BIN)
+# ---- kmqd (daemon/): the daemon and its shm backend.
+# daemon/trace_main.c is kmqd-trace's main (the loader alone).
+KMQD_SRC := $(filter-out daemon/trace_main.c,$(wildcard daemon/*.c))
+KMQD_OBJ := $(KMQD_SRC:%.c=$(O)/%.o)
+INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
+
+$(O)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Idaemon $(NL_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/bin/kmqd: $(KMQD_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(KMQD_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a $(INIH_LIBS) $(NL_LIBS) $(BPF_LIBS) -pthread
+
+# kmqd's tests: unit tests of its pure parts (linked with its objects, run
+# by check-unit) and daemon tests against a running kmqd (run by check-shm).
+DUNIT_BIN := $(O)/tests/daemon/test_units
+DAEMON_TEST_BIN := $(O)/tests/daemon/daemon_test
+KMQD_PURE_OBJ := $(O)/daemon/frame.o $(O)/daemon/config.o $(O)/daemon/log.o
+
+$(DUNIT_BIN): tests/daemon/test_units.c $(KMQD_PURE_OBJ) $(HDRS) daemon/kmqd.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Idaemon $(ALL_CFLAGS) -o $@ $< $(KMQD_PURE_OBJ) $(INIH_LIBS) $(CHECK_LIBS)
+
+$(DAEMON_TEST_BIN): tests/daemon/daemon_test.c $(O)/lib/libkmq.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a $(CHECK_LIBS)
+
+tests: $(UNIT_BIN) $(VMT_BIN) $(SQST_BIN) $(QT_BIN) $(DUNIT_BIN) $(DAEMON_TEST_BIN)
 
 $(O)/tests/unit/%: tests/unit/%.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)
@@ -101,6 +132,10 @@ $(O)/tests/unit/test_kmqctl_args: tests/unit/test_kmqctl_args.c $(CTL_ARGS_OBJ) 
 	$(CC) $(CPPFLAGS) -Itools/kmqctl $(ALL_CFLAGS) -o $@ $< $(CTL_ARGS_OBJ) $(O)/lib/libkmq.a $(CHECK_LIBS) -ljson-c -lcrypto
 
 $(O)/tests/vm/%: tests/sqs/%.c tests/sqs/sqs.h $(O)/lib/libkmq.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a $(CHECK_LIBS)
+
+$(O)/tests/queue/%: tests/queue/%.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a $(CHECK_LIBS)
 
@@ -121,17 +156,23 @@ check: deps
 	$(MAKE) check-w1
 	$(MAKE) all
 	$(MAKE) check-unit
+	$(MAKE) check-shm
 	$(MAKE) check-trace
 	$(MAKE) check-bench
 	$(MAKE) check-vm
 
-check-unit: $(UNIT_BIN)
-	@tests/run-unit $(UNIT_BIN)
+check-unit: $(UNIT_BIN) $(DUNIT_BIN)
+	@tests/run-unit $(UNIT_BIN) $(DUNIT_BIN)
+
+# The shm backend on this host: kmqd, the queue suite, the daemon tests.
+check-shm: all
+	@tests/daemon/check-shm
 
 check-vm: all
 	tests/vm/run
 
 PREFIX ?= /usr/local
+SYSTEMD_UNITDIR ?= /etc/systemd/system
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/linux $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/kmq.h $(DESTDIR)$(PREFIX)/include/
@@ -141,6 +182,10 @@ install: all
 	ln -sf libkmq.so.0 $(DESTDIR)$(PREFIX)/lib/libkmq.so
 	install -m 644 $(O)/lib/pkgconfig/libkmq.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(O)/bin/kmqctl $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSTEMD_UNITDIR)
+	install -m 755 $(O)/bin/kmqd $(DESTDIR)$(PREFIX)/sbin/
+	install -m 644 daemon/kmqd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' daemon/kmqd.service > $(DESTDIR)$(SYSTEMD_UNITDIR)/kmqd.service
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
@@ -219,5 +264,6 @@ $(O)/tests/trace/usdt_workload: tests/trace/usdt_workload.c $(O)/lib/libkmq.a $(
 trace: $(O)/tests/trace/usdt_workload
 
 .PHONY: check-trace
-check-trace: trace tools
+check-trace: trace tools $(O)/bin/kmqd
 	@tests/trace/host.sh || { rc=$$?; [ $$rc = 77 ] || exit $$rc; }
+	@tests/trace/kmqd.sh || { rc=$$?; [ $$rc = 77 ] || exit $$rc; }

@@ -8,9 +8,15 @@
  * thread its own, or serialise.
  *
  * Queues are served by a backend: "kernel" (kmq.ko through /dev/kmq; every
- * call returns -ENODEV when it is not loaded) or "shm" (kmqd; not yet
- * available: -ENOTSUP). KMQ_BACKEND=kernel|shm in the environment chooses;
- * another value makes every call that needs a backend return -EINVAL.
+ * call returns -ENODEV when it is not loaded) or "shm" (kmqd serves them
+ * from shared memory; libkmq reaches it at $KMQ_SOCKET, else
+ * /run/kmq/kmqd.sock, and every call returns -ECONNREFUSED when kmqd is not
+ * running there). KMQ_BACKEND=kernel|shm in the environment chooses; unset,
+ * it is kernel when /dev/kmq exists, else shm; another value makes every
+ * call that needs a backend return -EINVAL. The API is the same on both;
+ * what differs is in daemon/README.md (shm: a mapped client that scribbles
+ * is not stopped by a kernel, kmq_fd() is a wake-up FIFO rather than a
+ * level-triggered fd, repair of a dead client needs kmqd running).
  */
 #ifndef KMQ_H
 #define KMQ_H
@@ -77,8 +83,9 @@ struct kmq_wbuf {
 /* kmq_create - create queue @name with @attr (NULL: defaults). -EEXIST if it
  * exists with another geometry (or at all, with KMQ_CREATE_EXCL), -EINVAL
  * for a bad name or geometry, or for KMQ_CREATE_FIFO without a name ending
- * in ".fifo" or such a name without it, -ENOSPC/-EDQUOT past the module's limits,
- * -ENODEV when kmq.ko is not loaded. */
+ * in ".fifo" or such a name without it, -ENOSPC/-EDQUOT past the module's
+ * (or kmqd's) limits, -ENODEV when kmq.ko is not loaded, -ECONNREFUSED when
+ * kmqd is not running (shm backend). */
 int kmq_create(const char *name, const struct kmq_qattr *attr);
 
 /* kmq_delete - remove the name; open handles keep working until closed. */
@@ -100,7 +107,10 @@ void kmq_close(struct kmq *q);
 
 /* kmq_fd - the queue fd, for poll()/epoll: EPOLLIN when a message is ready,
  * EPOLLOUT when a slot is free. With EPOLLET, call kmq_prepare_wait() before
- * each epoll_wait(). */
+ * each epoll_wait(). On the shm backend it is a wake-up FIFO: call
+ * kmq_prepare_wait() (which drains it and says what holds already) before
+ * each poll, and poll for EPOLLIN only; it becomes readable when a peer
+ * wakes the events prepared for. */
 int kmq_fd(const struct kmq *q);
 
 /* kmq_mapped - 1 when @q uses the shared-memory fast path, 0 if copying. */
@@ -207,7 +217,8 @@ const char *kmq_strerror(int err);
  * Backend "shm": -EOPNOTSUPP until kmqd serves these.
  */
 
-/* kmq_receive() timeout that means "the queue's ReceiveMessageWaitTimeSeconds". */
+/* kmq_receive() timeout that means "the queue's ReceiveMessageWaitTimeSeconds"
+ * (policy.wait_s, read at each such call: a few more system calls). */
 #define KMQ_WAIT_QUEUE	(-2LL)
 
 /* A message attribute: @type is "String", "Number" or "Binary", optionally

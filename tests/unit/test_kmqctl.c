@@ -114,9 +114,11 @@ START_TEST(commands)
 	setenv("KMQ_BACKEND", "pigeon", 1);
 	ck_assert_ptr_nonnull(strstr(BAD("list-queues"), "KMQ_BACKEND"));
 	setenv("KMQ_BACKEND", "shm", 1);
+	setenv("KMQ_SOCKET", "/nonexistent/kmqd.sock", 1);
 	RUN("list-queues");
 	ck_assert_int_eq(r.status, 1);
-	ck_assert_ptr_nonnull(strstr(r.err, "not supported"));
+	ck_assert_ptr_nonnull(strstr(r.err, "kmqd is not running"));
+	unsetenv("KMQ_SOCKET");
 	unsetenv("KMQ_BACKEND");
 }
 END_TEST
@@ -232,6 +234,7 @@ START_TEST(no_device)
 
 	if (access(KMQ_DEVICE, F_OK) == 0 || getenv("KMQ_BACKEND"))
 		return;
+	setenv("KMQ_SOCKET", "/nonexistent/kmqd.sock", 1);	/* no kmqd */
 	RUN("list-queues");
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_str_eq(r.out, "");
@@ -242,6 +245,7 @@ START_TEST(no_device)
 	ck_assert_ptr_nonnull(strstr(r.err, KMQ_DEVICE));
 	RUN("create-queue", "q", "--capacity", "8", "--mode", "0660");
 	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "kmqd is not running"));
 	/* Netlink demanded where kmq.ko is not: says which family. */
 	setenv("KMQ_NETLINK", "1", 1);
 	RUN("get-queue-attributes", "--queue", "q");
@@ -249,6 +253,7 @@ START_TEST(no_device)
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_str_eq(r.out, "");
 	ck_assert_ptr_nonnull(strstr(r.err, "generic netlink family 'kmq'"));
+	unsetenv("KMQ_SOCKET");
 }
 END_TEST
 

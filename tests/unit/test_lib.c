@@ -125,7 +125,8 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
-/* With no /dev/kmq every call that needs the module says so. */
+/* With no /dev/kmq every call on the kernel backend says so; unset, the
+ * backend is kmqd's, and with no kmqd every call says that. */
 START_TEST(no_device)
 {
 	struct kmq_info info;
@@ -134,7 +135,14 @@ START_TEST(no_device)
 
 	if (access(KMQ_DEVICE, F_OK) == 0)
 		return;		/* the module is loaded: nothing to test here */
+	setenv("KMQ_SOCKET", "/nonexistent/kmqd.sock", 1);
 	unsetenv("KMQ_BACKEND");
+	ck_assert_int_eq(kmq_create("q", NULL), -ECONNREFUSED);
+	ck_assert_int_eq(kmq_open("q", KMQ_SEND | KMQ_RECV, &q), -ECONNREFUSED);
+	ck_assert_ptr_null(q);
+	ck_assert_ptr_nonnull(strstr(kmq_strerror(-ECONNREFUSED),
+				     "kmqd is not running at /nonexistent/kmqd.sock"));
+	setenv("KMQ_BACKEND", "kernel", 1);
 	ck_assert_int_eq(kmq_create("q", NULL), -ENODEV);
 	ck_assert_int_eq(kmq_delete("q"), -ENODEV);
 	ck_assert_int_eq(kmq_info("q", &info), -ENODEV);
@@ -142,8 +150,9 @@ START_TEST(no_device)
 	ck_assert_int_eq(kmq_open("q", KMQ_SEND | KMQ_RECV, &q), -ENODEV);
 	ck_assert_ptr_null(q);
 	ck_assert_ptr_nonnull(strstr(kmq_strerror(-ENODEV), KMQ_DEVICE));
-	setenv("KMQ_BACKEND", "kernel", 1);
 	ck_assert_int_eq(kmq_open("q", KMQ_RECV | KMQ_COPY, &q), -ENODEV);
+	unsetenv("KMQ_BACKEND");
+	unsetenv("KMQ_SOCKET");
 }
 END_TEST
 
@@ -152,9 +161,11 @@ START_TEST(backend_choice)
 	struct kmq *q;
 
 	setenv("KMQ_BACKEND", "shm", 1);
-	ck_assert_int_eq(kmq_create("q", NULL), -ENOTSUP);
-	ck_assert_int_eq(kmq_open("q", KMQ_SEND, &q), -ENOTSUP);
-	ck_assert_int_eq(kmq_list(NULL, 0, 0, NULL), -ENOTSUP);
+	setenv("KMQ_SOCKET", "/nonexistent/kmqd.sock", 1);
+	ck_assert_int_eq(kmq_create("q", NULL), -ECONNREFUSED);
+	ck_assert_int_eq(kmq_open("q", KMQ_SEND, &q), -ECONNREFUSED);
+	ck_assert_int_eq(kmq_list(NULL, 0, 0, NULL), -ECONNREFUSED);
+	unsetenv("KMQ_SOCKET");
 	setenv("KMQ_BACKEND", "carrier-pigeon", 1);
 	ck_assert_int_eq(kmq_create("q", NULL), -EINVAL);
 	ck_assert_int_eq(kmq_open("q", KMQ_SEND, &q), -EINVAL);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <kmq/wire.h>
 #include "kmqctl.h"
 
 const struct command commands[] = {
@@ -84,7 +85,8 @@ void usage(const char *cmd)
 	       "arguments. Message bodies that are not valid UTF-8 are printed\n"
 	       "base64-encoded, with \"BodyEncoding\": \"base64\" beside them.\n"
 	       "Exit status: 0 success, 1 the operation failed, 2 bad usage.\n"
-	       "KMQ_BACKEND=kernel|shm chooses the backend (default kernel).\n"
+	       "KMQ_BACKEND=kernel|shm chooses the backend (default: kernel when\n"
+	       "/dev/kmq exists, else shm: kmqd at $KMQ_SOCKET or " KMQ_WIRE_SOCKET ").\n"
 	       "KMQ_NETLINK=0 lists and describes kernel queues through ioctls\n"
 	       "instead of the generic netlink family 'kmq'.\n");
 }

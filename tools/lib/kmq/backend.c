@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT
 /*
  * Choosing the backend that serves queues: KMQ_BACKEND=kernel|shm forces
- * one; unset, it is the kernel (kmq.ko). Once the shm backend exists, the
- * default becomes: the kernel if /dev/kmq is there, else kmqd.
+ * one; unset, it is the kernel (kmq.ko) when /dev/kmq exists, else kmqd's
+ * shm backend.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "internal.h"
 
 static const struct kmq_backend *const backends[] = {
@@ -21,7 +22,8 @@ int kmq_backend_get(const struct kmq_backend **be)
 	size_t i;
 
 	if (!want || !*want) {
-		*be = &kmq_kernel_backend;
+		*be = access(KMQ_DEVICE, F_OK) == 0 ? &kmq_kernel_backend
+						    : &kmq_shm_backend;
 		return 0;
 	}
 	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {

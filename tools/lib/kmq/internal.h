@@ -10,8 +10,10 @@
 
 #include <stdbool.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <kmq.h>
 #include <kmq/ring.h>
+#include <kmq/wire.h>
 
 #define KMQ_HIDDEN	__attribute__((visibility("hidden")))
 #define KMQ_EXPORT	__attribute__((visibility("default")))
@@ -106,6 +108,9 @@ struct kmq_backend {
 	 * that hold, 0 on timeout, -EINTR on a signal. May return early.
 	 * @events 0: just sleep for @timeout (a nap), signals still end it. */
 	int (*wait)(struct kmq *q, int events, const struct timespec *timeout);
+	/* prepare_wait: kmq_prepare_wait() on a mapped handle when the
+	 * backend needs more than arming the flags (NULL: just arm). */
+	int (*prepare_wait)(struct kmq *q, int events);
 
 	/* The copying path: move up to @n messages, waiting as kmq_send/recv
 	 * describe. ids may be NULL. */
@@ -152,6 +157,7 @@ struct kmq {
 	__u32 client_id;
 	struct kmq_fast fast;
 	struct kmq_copybuf *copies;	/* outstanding copying-path borrows */
+	void *priv;		/* the backend's per-handle state */
 	char name[KMQ_NAME_LEN];
 };
 
@@ -169,12 +175,19 @@ KMQ_HIDDEN void kmq_attach(struct kmq *q, void *base,
 
 /* name.c: copy a valid name into a KMQ_NAME_LEN field, zero-padded. */
 KMQ_HIDDEN int kmq_name_copy(char dst[KMQ_NAME_LEN], const char *name);
+/* The request structs both backends send: zeroed, filled, name checked. */
+KMQ_HIDDEN int kmq_create_args(struct kmq_create *c, const char *name,
+			       const struct kmq_qattr *a);
+KMQ_HIDDEN int kmq_name_args(struct kmq_name *n, const char *name);
 
 /* map.c: geometry from what the owner reported, and the header check. */
 KMQ_HIDDEN int kmq_layout_from_info(struct kmq_layout *l,
 				    const struct kmq_info *info);
 KMQ_HIDDEN int kmq_hdr_check(const struct kmq_hdr *h,
 			     const struct kmq_layout *l);
+/* map.c: map @fd at @off as @info says, check it, attach it to @q. */
+KMQ_HIDDEN int kmq_map_queue(struct kmq *q, int fd, __u64 off,
+			     const struct kmq_info *info);
 
 /* fastpath.c: the mapped data path. None makes a system call; those that
  * push OR KMQ_WAKE_* into *@wake when a sleeper must be woken, which the
@@ -283,5 +296,28 @@ KMQ_HIDDEN int kmq_wait_deadline(struct kmq *q, int events,
 				 struct kmq_deadline *d);
 /* Nanoseconds left before @d (0 when passed); -1 when no limit. */
 KMQ_HIDDEN int64_t kmq_deadline_left(struct kmq_deadline *d);
+
+/* wire.c: the client side of kmqd's socket (include/kmq/wire.h). */
+struct kmq_wire_conn {
+	int fd;			/* -1: not connected (or lost) */
+	__u32 seq;
+	unsigned char *buf;	/* the last reply's body */
+	size_t cap;
+};
+/* The socket path: $KMQ_SOCKET, else KMQ_WIRE_SOCKET. */
+KMQ_HIDDEN const char *kmq_wire_socket(void);
+/* Connect; -ECONNREFUSED when kmqd is not running. */
+KMQ_HIDDEN int kmq_wire_open(struct kmq_wire_conn *c);
+KMQ_HIDDEN void kmq_wire_close(struct kmq_wire_conn *c);
+/* True when kmqd closed its end (it stopped or restarted). */
+KMQ_HIDDEN bool kmq_wire_hung_up(const struct kmq_wire_conn *c);
+/* One request @cmd with a body of @nbody pieces; returns the
+ * reply's status (0 or kmqd's -errno) with its body in c->buf, *@rlen
+ * bytes, and up to @maxfds passed fds in @fds (*@nfds). Transport failures:
+ * -EPIPE (connection lost; c->fd is then -1) or -EPROTO (a reply that
+ * breaks the protocol; also closes). */
+KMQ_HIDDEN int kmq_wire_call(struct kmq_wire_conn *c, unsigned int cmd,
+			     const struct iovec *body, int nbody, size_t *rlen,
+			     int *fds, int maxfds, int *nfds);
 
 #endif /* KMQ_INTERNAL_H */

@@ -45,16 +45,8 @@ static int kernel_create(const char *name, const struct kmq_qattr *attr)
 	struct kmq_create c;
 	int err;
 
-	memset(&c, 0, sizeof(c));
-	err = kmq_name_copy(c.name, name);
-	if (err)
-		return err;
-	c.type = KMQ_TYPE_QUEUE;
-	c.capacity = attr->capacity;
-	c.max_msg_size = attr->max_msg_size;
-	c.mode = attr->mode;
-	c.flags = attr->flags;
-	return kmq_ctl_ioctl(KMQ_IOC_CREATE, &c);
+	err = kmq_create_args(&c, name, attr);
+	return err ? err : kmq_ctl_ioctl(KMQ_IOC_CREATE, &c);
 }
 
 static int kernel_destroy(const char *name)
@@ -62,11 +54,8 @@ static int kernel_destroy(const char *name)
 	struct kmq_name n;
 	int err;
 
-	memset(&n, 0, sizeof(n));
-	err = kmq_name_copy(n.name, name);
-	if (err)
-		return err;
-	return kmq_ctl_ioctl(KMQ_IOC_DELETE, &n);
+	err = kmq_name_args(&n, name);
+	return err ? err : kmq_ctl_ioctl(KMQ_IOC_DELETE, &n);
 }
 
 static int kernel_info(const char *name, struct kmq_info *info)
@@ -106,39 +95,6 @@ static int kernel_qinfo(const struct kmq *q, struct kmq_info *info)
 	if (ioctl(q->fd, KMQ_IOC_INFO, info) < 0)
 		return -errno;
 	return 0;
-}
-
-/*
- * map - map queue fd @q->fd as the kernel described it in @info. The view
- * is built from @info; the header must agree with it (else -EPROTO).
- */
-static int map(struct kmq *q, const struct kmq_info *info)
-{
-	struct kmq_layout l;
-	void *base;
-	int err;
-
-	err = kmq_layout_from_info(&l, info);
-	if (err)
-		return err;
-	if (!info->client_id || info->client_id > KMQ_CLIENT_MAX ||
-	    !(info->features & KMQ_FEAT_RINGS))
-		return -EPROTO;
-	base = mmap(NULL, (size_t)l.size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		    q->fd, KMQ_OFF_QUEUE);
-	if (base == MAP_FAILED)
-		return -errno;
-	err = kmq_hdr_check(base, &l);
-	if (err)
-		goto err_unmap;
-	q->map = base;
-	q->map_size = (size_t)l.size;
-	kmq_attach(q, base, &l, info->client_id);
-	return 0;
-
-err_unmap:
-	munmap(base, (size_t)l.size);
-	return err;
 }
 
 static int kernel_open(struct kmq *q, const char *name, unsigned int flags)
@@ -182,7 +138,7 @@ static int kernel_open(struct kmq *q, const char *name, unsigned int flags)
 	q->max_msg_size = info.max_msg_size;
 	q->client_id = info.client_id;
 	if (o.flags & KMQ_OPEN_MAP) {
-		err = map(q, &info);
+		err = kmq_map_queue(q, fd, KMQ_OFF_QUEUE, &info);
 		if (err)
 			goto err_close;
 	}

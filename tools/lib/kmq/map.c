@@ -4,6 +4,7 @@
  * queue's owner reported (struct kmq_info), never from the shared header,
  * which anyone who maps the queue can overwrite; the header must agree.
  */
+#include <sys/mman.h>
 #include "internal.h"
 
 static bool pow2(__u32 x)
@@ -70,5 +71,37 @@ int kmq_hdr_check(const struct kmq_hdr *h, const struct kmq_layout *l)
 	    kmq_load(&h->slots_off) != l->slots_off ||
 	    kmq_load(&h->size) != l->size)
 		return -EPROTO;
+	return 0;
+}
+
+/*
+ * kmq_map_queue - map the queue behind @fd (at offset @off) as its owner
+ * described it in @info, check the header against that, and attach it to
+ * @q as client info->client_id. Returns 0, -EPROTO, or mmap's -errno.
+ */
+int kmq_map_queue(struct kmq *q, int fd, __u64 off, const struct kmq_info *info)
+{
+	struct kmq_layout l;
+	void *base;
+	int err;
+
+	err = kmq_layout_from_info(&l, info);
+	if (err)
+		return err;
+	if (!info->client_id || info->client_id > KMQ_CLIENT_MAX ||
+	    !(info->features & KMQ_FEAT_RINGS))
+		return -EPROTO;
+	base = mmap(NULL, (size_t)l.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    fd, (off_t)off);
+	if (base == MAP_FAILED)
+		return -errno;
+	err = kmq_hdr_check(base, &l);
+	if (err) {
+		munmap(base, (size_t)l.size);
+		return err;
+	}
+	q->map = base;
+	q->map_size = (size_t)l.size;
+	kmq_attach(q, base, &l, info->client_id);
 	return 0;
 }

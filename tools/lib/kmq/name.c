@@ -33,3 +33,24 @@ int kmq_name_copy(char dst[KMQ_NAME_LEN], const char *name)
 	memcpy(dst, name, strlen(name));
 	return 0;
 }
+
+/* kmq_create_args - the struct kmq_create asking for queue @name with @a
+ * (defaults already applied), as both backends send it. */
+int kmq_create_args(struct kmq_create *c, const char *name,
+		    const struct kmq_qattr *a)
+{
+	memset(c, 0, sizeof(*c));
+	c->type = KMQ_TYPE_QUEUE;
+	c->capacity = a->capacity;
+	c->max_msg_size = a->max_msg_size;
+	c->mode = a->mode;
+	c->flags = a->flags;
+	return kmq_name_copy(c->name, name);
+}
+
+/* kmq_name_args - the struct kmq_name for queue @name. */
+int kmq_name_args(struct kmq_name *n, const char *name)
+{
+	memset(n, 0, sizeof(*n));
+	return kmq_name_copy(n->name, name);
+}

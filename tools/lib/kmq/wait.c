@@ -150,6 +150,8 @@ KMQ_EXPORT int kmq_prepare_wait(struct kmq *q, int events)
 
 	if (!q || !events || (events & ~(KMQ_READABLE | KMQ_WRITABLE)))
 		return -EINVAL;
+	if (q->be->prepare_wait)
+		return q->be->prepare_wait(q, events);
 	if (q->mapped)
 		return kmq_fast_arm(&q->fast, events);
 	return q->be->wait(q, events, &zero);

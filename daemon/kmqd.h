@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kmqd: the daemon's shared state and the interfaces between its files.
+ * One concept per file: main.c (options, start-up, shutdown), config.c,
+ * log.c, loop.c (epoll, timers, signals), server.c (socket, connections,
+ * framing), frame.c (request validation), store.c (the shm queue store),
+ * repair.c, copy.c (the copying path and waits), events.c (SUBSCRIBE).
+ * kmqd is single-threaded: nothing here is locked.
+ */
+#ifndef KMQD_H
+#define KMQD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <kmq.h>
+#include <kmq/wire.h>
+
+#define KMQD_VERSION		"0.1.0"
+#define KMQD_CONFIG_PATH	"/etc/kmq/kmqd.conf"
+#define KMQD_STATE_DIR		"/run/kmq"
+
+struct kmqd;
+struct conn;
+struct queue;
+
+/* ---- config.c ---------------------------------------------------------- */
+
+enum backend_choice { BACKEND_AUTO, BACKEND_KERNEL, BACKEND_SHM };
+enum log_target { LOG_TO_STDERR, LOG_TO_SYSLOG };
+
+struct config {
+	char socket[108];		/* sun_path */
+	char state_dir[256];
+	unsigned int socket_mode;
+	enum backend_choice backend;
+	enum log_target log_target;
+	int log_level;			/* LOG_ERR .. LOG_DEBUG */
+	unsigned int max_connections;
+	unsigned int max_queues;
+	unsigned long long max_bytes;	/* all queues' memory */
+	unsigned int max_events;	/* queued event frames per subscriber */
+};
+
+/* The embedded default configuration, as INI text (kmqd --help prints it). */
+extern const char config_default_ini[];
+
+/* config_defaults - @c as the embedded default configuration says. */
+void config_defaults(struct config *c);
+/* config_load - parse INI file @path over @c (which holds defaults). On
+ * error returns -errno (-ENOENT: no file) or -EINVAL with a one-line reason
+ * (file:line: what) in @err; @c is then unspecified: load into a copy. */
+int config_load(struct config *c, const char *path, char *err, size_t errlen);
+/* config_load_string - the same for INI text @ini (named @what in errors). */
+int config_load_string(struct config *c, const char *ini, const char *what,
+		       char *err, size_t errlen);
+/* config_set - set one key as the file would ("section", "key", "value"). */
+int config_set(struct config *c, const char *section, const char *key,
+	       const char *value, char *err, size_t errlen);
+/* config_diff - describe in @out what differs from @a to @b ("" if nothing):
+ * "key: old -> new; ..." */
+void config_diff(const struct config *a, const struct config *b, char *out,
+		 size_t outlen);
+/* config_print - the effective configuration as INI, to @f. */
+void config_print(const struct config *c, void *f);
+const char *backend_name(enum backend_choice b);
+
+/* ---- log.c ------------------------------------------------------------- */
+
+/* log_setup - log to stderr or syslog, messages up to @level. */
+void log_setup(enum log_target t, int level);
+void log_msg(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define log_err(...)	log_msg(3, __VA_ARGS__)
+#define log_warn(...)	log_msg(4, __VA_ARGS__)
+#define log_info(...)	log_msg(6, __VA_ARGS__)
+#define log_debug(...)	log_msg(7, __VA_ARGS__)
+/* log_level_parse - "error|warning|info|debug" to a LOG_* level; -1. */
+int log_level_parse(const char *s);
+const char *log_level_name(int level);
+
+/* ---- loop.c ------------------------------------------------------------ */
+
+typedef void (*kmqd_fd_cb)(struct kmqd *d, void *arg, uint32_t revents);
+
+/* kmqd_loop_add - watch @fd for epoll @events; @cb runs with @arg and the
+ * events that fired. One watch per fd. Returns 0 or -errno. A callback may
+ * add and delete watches (its own too); it may be called once spuriously
+ * after an fd number is reused within one loop turn, so it must not block. */
+int kmqd_loop_add(struct kmqd *d, int fd, uint32_t events,
+		  void (*cb)(struct kmqd *d, void *arg, uint32_t revents),
+		  void *arg);
+/* kmqd_loop_mod - change the events watched on @fd. */
+int kmqd_loop_mod(struct kmqd *d, int fd, uint32_t events);
+/* kmqd_loop_del - stop watching @fd (before closing it). No-op if unwatched. */
+void kmqd_loop_del(struct kmqd *d, int fd);
+
+struct timer {
+	uint64_t at;			/* CLOCK_MONOTONIC ns; 0: not armed */
+	void (*cb)(struct kmqd *d, void *arg);
+	void *arg;
+	struct timer *next;
+};
+/* timer_arm - run @t->cb at @at (monotonic ns); rearming moves it. */
+void timer_arm(struct kmqd *d, struct timer *t, uint64_t at);
+void timer_cancel(struct kmqd *d, struct timer *t);
+uint64_t mono_ns(void);
+uint64_t real_ns(void);
+
+/* loop_init - epoll and a signalfd for SIGTERM, SIGINT, SIGHUP. */
+int loop_init(struct kmqd *d);
+/* loop_run - dispatch until kmqd_stop(); returns 0. */
+int loop_run(struct kmqd *d);
+void loop_fini(struct kmqd *d);
+void kmqd_stop(struct kmqd *d);
+
+/* ---- server.c ---------------------------------------------------------- */
+
+/* server_open - bind and listen on @d->cfg.socket (replacing a stale
+ * socket file, refusing a live one: -EADDRINUSE). */
+int server_open(struct kmqd *d);
+void server_close(struct kmqd *d);
+/* conn_reply - queue a reply to @c's current request: @status, @body of
+ * @len bytes, and @nfds fds to pass (not closed). Returns 0 or -errno. */
+int conn_reply(struct conn *c, int status, const void *body, size_t len,
+	       const int *fds, int nfds);
+/* conn_replyv - a reply whose body is @n pieces. */
+struct piece {
+	const void *p;
+	size_t len;
+};
+int conn_replyv(struct conn *c, int status, const struct piece *pc, int n);
+/* conn_reply_err - a failed reply with a message for humans. */
+int conn_reply_err(struct conn *c, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* conn_send_event - queue an event frame to subscriber @c (dropped and
+ * counted when its queue is full). */
+void conn_send_event(struct conn *c, const struct kmq_wire_event *ev);
+/* conn_resume - a parked request of @c was answered: read the next. */
+void conn_resume(struct conn *c);
+/* Peer credentials of @c. */
+pid_t conn_pid(const struct conn *c);
+uid_t conn_uid(const struct conn *c);
+gid_t conn_gid(const struct conn *c);
+bool conn_in_group(const struct conn *c, gid_t g);
+/* The queue @c opened (NULL) and its client id there. */
+struct queue *conn_queue(const struct conn *c);
+uint32_t conn_client_id(const struct conn *c);
+void conn_set_queue(struct conn *c, struct queue *q, uint32_t id,
+		    uint32_t flags);
+uint32_t conn_open_flags(const struct conn *c);
+bool conn_subscribed(const struct conn *c);
+/* copy.c's state of a connection: slots whose reply is in flight, and a
+ * parked WAIT. */
+struct conn_copy {
+	uint32_t held[KMQ_BATCH_MAX];
+	unsigned int nheld;
+	bool waiting;
+	struct kmq_wire_wait wait;
+	struct timer timer;		/* the WAIT's timeout */
+	struct timer stall;		/* a look again: see copy.c */
+	uint64_t stall_ns;
+	struct conn *conn;
+	struct conn_copy *wnext;	/* the queue's waiters */
+};
+struct conn_copy *conn_copy(struct conn *c);
+void conn_subscribe(struct conn *c);
+/* Call @fn on every connection. */
+void conn_for_each(struct kmqd *d, void (*fn)(struct conn *c, void *arg),
+		   void *arg);
+
+/* ---- frame.c ----------------------------------------------------------- */
+
+/* frame_check_hdr - is @h a request header kmqd accepts? 0, or -EPROTO /
+ * -EINVAL with the reason in @why. Checked before the body is read. */
+int frame_check_hdr(const struct kmq_wire_hdr *h, const char **why);
+/* frame_check_body - does @body (@len bytes) fit request @cmd exactly? */
+int frame_check_body(unsigned int cmd, const void *body, size_t len,
+		     const char **why);
+/* frame_name_ok - a name field: valid characters, zero padding. */
+bool frame_name_ok(const char name[KMQ_NAME_LEN]);
+bool frame_zero(const void *p, size_t len);
+const char *frame_cmd_name(unsigned int cmd);
+
+/* ---- store.c ----------------------------------------------------------- */
+
+/* What kmqd knows of one client id of a queue. */
+enum qclient_state {
+	QC_FREE = 0,
+	QC_LIVE,	/* bound to a connection */
+	QC_DETACHED,	/* from before a restart: watched through a pidfd */
+	QC_ORPHAN,	/* gone; repair waits for a ring cell */
+};
+
+struct qclient {
+	enum qclient_state state;
+	uint32_t id;
+	pid_t pid;
+	uint64_t start;		/* the process's start time (/proc stat 22) */
+	uint32_t flags;		/* KMQ_OPEN_* granted */
+	int pidfd;		/* QC_DETACHED */
+	struct conn *conn;	/* QC_LIVE */
+	struct queue *q;
+};
+
+int store_init(struct kmqd *d);
+void store_fini(struct kmqd *d);
+/* store_find - the queue named @name (NULL-padded field), or NULL. */
+struct queue *store_find(struct kmqd *d, const char *name);
+/* CREATE and DELETE requests: checked, done, answered. */
+void store_create(struct kmqd *d, struct conn *c, const struct kmq_create *k);
+void store_delete(struct kmqd *d, struct conn *c, const char *name);
+/* store_open - open for @c: checks permissions, allocates a client id,
+ * replies with the info and fds. */
+void store_open(struct kmqd *d, struct conn *c, const struct kmq_open *o);
+void store_reattach(struct kmqd *d, struct conn *c,
+		    const struct kmq_wire_reattach *r);
+/* store_hangup - @c closed: repair its client id on its queue. */
+void store_hangup(struct kmqd *d, struct conn *c);
+void store_info(struct queue *q, struct kmq_info *info);
+/* INFO and LIST requests (an all-zero name: @c's open queue). */
+void store_info_cmd(struct kmqd *d, struct conn *c, const char *name);
+void store_list_cmd(struct kmqd *d, struct conn *c,
+		    const struct kmq_wire_list *l);
+/* store_nth - the @i-th queue by name order, or NULL. */
+struct queue *store_nth(struct kmqd *d, unsigned int i, unsigned int *total);
+/* store_wake - after a push that found @who asked for: wake sleepers. */
+void store_wake(struct queue *q, unsigned int who);
+/* Accessors for copy.c / repair.c. */
+struct kmq_fast *queue_fast(struct queue *q);
+struct kmq_view *queue_view(struct queue *q);
+uint32_t queue_capacity(const struct queue *q);
+const char *queue_name(const struct queue *q);
+void queue_count(struct queue *q, uint64_t repaired, uint64_t corrupt);
+struct qclient *queue_clients(struct queue *q, unsigned int *n);
+/* The WAITs parked on @q (copy.c's list). */
+struct conn_copy **queue_waiters(struct queue *q);
+/* Slots kmqd could not give back yet (a ring cell held by a stalled
+ * popper): retried by the repair timer. */
+void queue_requeue(struct kmqd *d, struct queue *q, uint32_t idx);
+/* queue_client_done - repair of client @qc is complete: free its id. A
+ * deleted queue whose last id went is freed by queue_maybe_free(). */
+void queue_client_done(struct queue *q, struct qclient *qc);
+/* queue_maybe_free - free @q if deleted and unused; true if it was. */
+bool queue_maybe_free(struct kmqd *d, struct queue *q);
+/* queue_persist - write @q's trusted metadata (geometry, owner, clients). */
+int queue_persist(struct queue *q);
+
+/* ---- repair.c ---------------------------------------------------------- */
+
+/* repair_client - give back what client @id left on @v (the uapi header's
+ * "Crash repair"). @force: no client is left, so a cell that blocks a push
+ * is damage and is released. Returns how many slots still wait for a ring
+ * cell (0: done); counts into *@repaired and *@corrupt. */
+unsigned int repair_client(struct kmq_view *v, uint32_t id, bool force,
+			   __u64 *repaired, __u64 *corrupt);
+/* repair_orphan - one repair pass for orphan @qc of @q; when it is done,
+ * frees the id (queue_client_done). Returns true while slots still wait:
+ * the caller retries on @q's repair timer (repair_kick). */
+bool repair_orphan(struct kmqd *d, struct queue *q, struct qclient *qc);
+/* repair_kick - (store.c) look at @q's orphans again soon, backing off
+ * from 1 ms to ~1 s while nothing moves. */
+void repair_kick(struct kmqd *d, struct queue *q);
+
+/* ---- copy.c ------------------------------------------------------------ */
+
+void copy_send(struct kmqd *d, struct conn *c, const void *body, size_t len);
+void copy_recv(struct kmqd *d, struct conn *c, const void *body, size_t len);
+void copy_wait(struct kmqd *d, struct conn *c, const struct kmq_wire_wait *w);
+/* copy_flushed - @c's reply left kmqd: release the slots it carried. */
+void copy_flushed(struct conn *c);
+/* copy_abandon - @c went before its reply left: requeue those messages. */
+void copy_abandon(struct kmqd *d, struct conn *c);
+/* copy_cancel - @c goes: drop its parked WAIT. */
+void copy_cancel(struct kmqd *d, struct conn *c);
+/* copy_queue_event - @q's wake eventfd fired: retry its parked WAITs. */
+void copy_queue_event(struct kmqd *d, struct queue *q);
+
+/* ---- events.c ---------------------------------------------------------- */
+
+/* kmqd_event_publish - log an event and send it to every subscriber.
+ * @queue may be NULL or "", @detail a human-readable line. */
+void kmqd_event_publish(struct kmqd *d, const char *type, const char *queue,
+			const char *detail);
+void events_subscribe(struct kmqd *d, struct conn *c,
+		      const struct kmq_wire_sub *s);
+
+/* ---- the daemon -------------------------------------------------------- */
+
+struct watch;
+
+struct kmqd {
+	struct config cfg;
+	const char *config_path;	/* NULL: built-in default only */
+	bool config_required;		/* -c given: the file must exist */
+	struct config cli;		/* options given on the command line */
+	unsigned int cli_set;		/* which (CLI_* bits in main.c) */
+	bool shm;			/* serving queues (shm backend) */
+	const char *backend_why;	/* why this backend, for the log */
+
+	int epfd, sigfd;
+	bool stopping;
+	struct watch **watches;		/* by fd */
+	int nwatches;
+	struct timer *timers;
+
+	int listen_fd;
+	struct conn *conns;
+	unsigned int nconns;
+
+	struct queue *queues;		/* by name */
+	unsigned int nqueues;
+	uint64_t bytes;			/* memory of all queues */
+	int queues_dir, meta_dir;	/* directories of the state dir */
+	int wake_dir, notify_dir;
+};
+
+#endif /* KMQD_H */
