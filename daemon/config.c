@@ -32,7 +32,8 @@ const char config_default_ini[] =
 	"[trace]\n"
 	"enabled = yes\n"
 	"fastpath = no\n"
-	"pin_dir = /sys/fs/bpf/kmq/v1\n";
+	"pin_dir = /sys/fs/bpf/kmq/v1\n"
+	"pin_group =\n";
 
 struct parse {
 	struct config *c;
@@ -157,6 +158,11 @@ int config_set(struct config *c, const char *section, const char *key,
 			BAD("pin_dir: '%s' is not an absolute path shorter than %zu bytes",
 			    value, sizeof(c->trace_pin_dir));
 		strcpy(c->trace_pin_dir, value);
+	} else if (IS("trace", "pin_group")) {
+		if (strlen(value) >= sizeof(c->trace_pin_group) ||
+		    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(value))
+			BAD("pin_group: '%s' is not a group name", value);
+		strcpy(c->trace_pin_group, value);
 	} else {
 		BAD("unknown key '%s' in section [%s]", key, section);
 	}
@@ -278,6 +284,7 @@ void config_diff(const struct config *a, const struct config *b, char *out,
 	DIFF_U(trace, "%d");
 	DIFF_U(trace_fastpath, "%d");
 	DIFF_S(trace_pin_dir, ID);
+	DIFF_S(trace_pin_group, ID);
 }
 
 void config_print(const struct config *c, void *fp)
@@ -292,7 +299,7 @@ void config_print(const struct config *c, void *fp)
 		log_level_name(c->log_level));
 	fprintf(f, "[limits]\nmax_queues = %u\nmax_bytes = %llu\nmax_events = %u\n",
 		c->max_queues, (unsigned long long)c->max_bytes, c->max_events);
-	fprintf(f, "[trace]\nenabled = %s\nfastpath = %s\npin_dir = %s\n",
+	fprintf(f, "[trace]\nenabled = %s\nfastpath = %s\npin_dir = %s\npin_group = %s\n",
 		c->trace ? "yes" : "no", c->trace_fastpath ? "yes" : "no",
-		c->trace_pin_dir);
+		c->trace_pin_dir, c->trace_pin_group);
 }

@@ -44,6 +44,7 @@ struct config {
 	bool trace;			/* [trace] enabled: load bpf/ (trace.h) */
 	bool trace_fastpath;		/* [trace] fastpath: libkmq's probes too */
 	char trace_pin_dir[200];	/* [trace] pin_dir */
+	char trace_pin_group[64];	/* [trace] pin_group: "" none */
 };
 
 /* The embedded default configuration, as INI text (kmqd --help prints it). */

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,16 @@ static void trace_start(struct kmqd *d)
 
 	if (!d->cfg.trace)
 		return;
+	if (d->cfg.trace_pin_group[0]) {
+		struct group *g = getgrnam(d->cfg.trace_pin_group);
+
+		if (!g) {
+			log_warn("tracing: [trace] pin_group %s: no such group; pins stay root's",
+				 d->cfg.trace_pin_group);
+		} else {
+			o.pin_gid = g->gr_gid;
+		}
+	}
 	err = kmqd_trace_start(&trace, &o);
 	if (err) {
 		if (err != -EOPNOTSUPP)
