@@ -28,7 +28,12 @@ const char config_default_ini[] =
 	"[limits]\n"
 	"max_queues = 1024\n"
 	"max_bytes = 1G\n"
-	"max_events = 256\n";
+	"max_events = 256\n"
+	"[trace]\n"
+	"enabled = yes\n"
+	"fastpath = no\n"
+	"pin_dir = /sys/fs/bpf/kmq/v1\n"
+	"pin_group =\n";
 
 struct parse {
 	struct config *c;
@@ -133,6 +138,31 @@ int config_set(struct config *c, const char *section, const char *key,
 		if (parse_uint(value, 65536, 10, &x) || !x)
 			BAD("max_events: '%s' is not 1..65536", value);
 		c->max_events = (unsigned int)x;
+	} else if (IS("trace", "enabled") || IS("trace", "fastpath")) {
+		bool on;
+
+		if (!strcmp(value, "yes") || !strcmp(value, "true") ||
+		    !strcmp(value, "1"))
+			on = true;
+		else if (!strcmp(value, "no") || !strcmp(value, "false") ||
+			 !strcmp(value, "0"))
+			on = false;
+		else
+			BAD("%s: '%s' is not yes or no", key, value);
+		if (!strcmp(key, "enabled"))
+			c->trace = on;
+		else
+			c->trace_fastpath = on;
+	} else if (IS("trace", "pin_dir")) {
+		if (value[0] != '/' || strlen(value) >= sizeof(c->trace_pin_dir))
+			BAD("pin_dir: '%s' is not an absolute path shorter than %zu bytes",
+			    value, sizeof(c->trace_pin_dir));
+		strcpy(c->trace_pin_dir, value);
+	} else if (IS("trace", "pin_group")) {
+		if (strlen(value) >= sizeof(c->trace_pin_group) ||
+		    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(value))
+			BAD("pin_group: '%s' is not a group name", value);
+		strcpy(c->trace_pin_group, value);
 	} else {
 		BAD("unknown key '%s' in section [%s]", key, section);
 	}
@@ -251,6 +281,10 @@ void config_diff(const struct config *a, const struct config *b, char *out,
 	DIFF_U(max_queues, "%u");
 	DIFF_U(max_bytes, "%llu");
 	DIFF_U(max_events, "%u");
+	DIFF_U(trace, "%d");
+	DIFF_U(trace_fastpath, "%d");
+	DIFF_S(trace_pin_dir, ID);
+	DIFF_S(trace_pin_group, ID);
 }
 
 void config_print(const struct config *c, void *fp)
@@ -265,4 +299,7 @@ void config_print(const struct config *c, void *fp)
 		log_level_name(c->log_level));
 	fprintf(f, "[limits]\nmax_queues = %u\nmax_bytes = %llu\nmax_events = %u\n",
 		c->max_queues, (unsigned long long)c->max_bytes, c->max_events);
+	fprintf(f, "[trace]\nenabled = %s\nfastpath = %s\npin_dir = %s\npin_group = %s\n",
+		c->trace ? "yes" : "no", c->trace_fastpath ? "yes" : "no",
+		c->trace_pin_dir, c->trace_pin_group);
 }

@@ -41,6 +41,10 @@ struct config {
 	unsigned int max_queues;
 	unsigned long long max_bytes;	/* all queues' memory */
 	unsigned int max_events;	/* queued event frames per subscriber */
+	bool trace;			/* [trace] enabled: load bpf/ (trace.h) */
+	bool trace_fastpath;		/* [trace] fastpath: libkmq's probes too */
+	char trace_pin_dir[200];	/* [trace] pin_dir */
+	char trace_pin_group[64];	/* [trace] pin_group: "" none */
 };
 
 /* The embedded default configuration, as INI text (kmqd --help prints it). */

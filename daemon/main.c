@@ -6,12 +6,14 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include "kmqd.h"
+#include "trace.h"
 #include "genl.h"
 #include "topic.h"
 
@@ -42,6 +44,9 @@ static void usage(FILE *f)
 "  -l, --log TARGET      stderr or syslog, [log] target (default stderr)\n"
 "  -L, --log-level LVL   error, warning, info or debug, [log] level\n"
 "  -v, --verbose         --log-level debug\n"
+"      --no-trace        do not load the BPF tracing, [trace] enabled = no\n"
+"                        (default: loaded where BPF is, maps pinned under\n"
+"                        [trace] pin_dir, /sys/fs/bpf/kmq/v1; see README)\n"
 "  -t, --test-config     check the configuration, print it, and exit\n"
 "      --print-default   print the built-in configuration and exit\n"
 "  -h, --help            this help\n"
@@ -157,6 +162,57 @@ static void on_genl_readable(struct kmqd *d, void *arg, uint32_t revents)
 }
 
 /* Subscribe to the module's events; on failure log why and run on. */
+/* BPF tracing (daemon/trace.c): loaded at start when [trace] enabled says
+ * so; a kernel without BPF only logs one line. Refreshed once a second. */
+static struct kmqd_trace *trace;
+static struct timer trace_timer;
+
+static void trace_tick(struct kmqd *d, void *arg)
+{
+	kmqd_trace_refresh(trace);
+	timer_arm(d, &trace_timer, mono_ns() + 1000000000ULL);
+}
+
+static void trace_start(struct kmqd *d)
+{
+	struct kmqd_trace_opts o = {
+		.pin_dir = d->cfg.trace_pin_dir,
+		.fastpath = d->cfg.trace_fastpath,
+		.pin_gid = (gid_t)-1,
+	};
+	int err;
+
+	if (!d->cfg.trace)
+		return;
+	if (d->cfg.trace_pin_group[0]) {
+		struct group *g = getgrnam(d->cfg.trace_pin_group);
+
+		if (!g) {
+			log_warn("tracing: [trace] pin_group %s: no such group; pins stay root's",
+				 d->cfg.trace_pin_group);
+		} else {
+			o.pin_gid = g->gr_gid;
+		}
+	}
+	err = kmqd_trace_start(&trace, &o);
+	if (err) {
+		if (err != -EOPNOTSUPP)
+			log_warn("tracing: %s; running without it", strerror(-err));
+		return;
+	}
+	trace_timer.cb = trace_tick;
+	timer_arm(d, &trace_timer, mono_ns() + 1000000000ULL);
+}
+
+static void trace_stop(struct kmqd *d)
+{
+	if (!trace)
+		return;
+	timer_cancel(d, &trace_timer);
+	kmqd_trace_stop(trace, true);
+	trace = NULL;
+}
+
 static void genl_start(struct kmqd *d, struct kmqd_genl **g)
 {
 	int err = kmqd_genl_open(g, on_genl_event, d);
@@ -195,6 +251,7 @@ int main(int argc, char **argv)
 		{ "log", required_argument, NULL, 'l' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "no-trace", no_argument, NULL, 'T' },
 		{ "test-config", no_argument, NULL, 't' },
 		{ "print-default", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
@@ -224,6 +281,7 @@ int main(int argc, char **argv)
 		case 'l': e = add_override("log", "target", optarg); break;
 		case 'L': e = add_override("log", "level", optarg); break;
 		case 'v': e = add_override("log", "level", "debug"); break;
+		case 'T': e = add_override("trace", "enabled", "no"); break;
 		case 't': test = true; break;
 		case 'P':
 			fputs(config_default_ini, stdout);
@@ -278,6 +336,7 @@ int main(int argc, char **argv)
 	if (!d.shm)
 		genl_start(&d, &genl);
 	topic_init(&d);
+	trace_start(&d);
 	ret = server_open(&d);
 	if (ret) {
 		log_err("socket %s: %s", d.cfg.socket,
@@ -290,6 +349,7 @@ int main(int argc, char **argv)
 	ret = loop_run(&d);
 	log_info("stopped");
 	topic_fini(&d);
+	trace_stop(&d);
 	genl_stop(&d, genl);
 	server_close(&d);
 	store_fini(&d);
@@ -298,6 +358,7 @@ int main(int argc, char **argv)
 
 err_server:
 	topic_fini(&d);
+	trace_stop(&d);
 	genl_stop(&d, genl);
 	store_fini(&d);
 err_store:

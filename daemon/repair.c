@@ -14,6 +14,7 @@
 #include <string.h>
 #include "internal.h"
 #include "kmqd.h"
+#include "probes.h"
 
 #define DELAY_MIN_MS	1U
 #define DELAY_MAX_MS	1024U
@@ -200,6 +201,8 @@ bool repair_orphan(struct kmqd *d, struct queue *q, struct qclient *qc)
 			 (unsigned long long)corrupt, busy);
 		kmqd_event_publish(d, "repair", queue_name(q), detail);
 	}
+	if (repaired)
+		KMQD_PROBE2(repair, queue_name(q), (uint32_t)repaired);
 	if (!busy)
 		queue_client_done(q, qc);
 	return busy;

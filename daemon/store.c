@@ -26,6 +26,7 @@
 #include "internal.h"
 #include "kmqd.h"
 #include "topic.h"
+#include "probes.h"
 
 #define META_MAGIC	0x4d514d4bU	/* "KMQM" */
 #define META_VERSION	1
@@ -453,6 +454,7 @@ void store_create(struct kmqd *d, struct conn *c, const struct kmq_create *k)
 	snprintf(detail, sizeof(detail), "capacity %u, max_msg_size %u, mode %04o, uid %u",
 		 l.capacity, l.max_msg_size, q->mode, q->uid);
 	kmqd_event_publish(d, "create", q->name, detail);
+	KMQD_PROBE1(queue_create, q->name);
 	return;
 
 err_unlink:
@@ -488,6 +490,7 @@ void store_delete(struct kmqd *d, struct conn *c, const char *name)
 	q->deleted = true;
 	conn_reply(c, 0, NULL, 0, NULL, 0);
 	kmqd_event_publish(d, "delete", q->name, "");
+	KMQD_PROBE1(queue_delete, q->name);
 	queue_maybe_free(d, q);
 }
 

@@ -346,7 +346,7 @@ int kmq_fifo_send_one(struct kmq_client *c, struct kmq_sqsmsg *m,
 	struct kmq_sqs *st;
 	u8 key[SHA256_DIGEST_SIZE];
 	u32 idx, delay;
-	u64 now, id;
+	u64 now, id, sent;
 	int err;
 
 	if (m->flags & KMQ_SQSMSG_DELAY || kmq_fifo_id_check(m->group))
@@ -364,6 +364,7 @@ int kmq_fifo_send_one(struct kmq_client *c, struct kmq_sqsmsg *m,
 		m->seq = dup->seq;
 		m->flags |= KMQ_SQSMSG_DUPLICATE;
 		atomic64_inc(&q->sqs.deduplicated);
+		trace_kmq_drop(q->name, dup->id, 0, m->len, 0, KMQ_DROP_DEDUP);
 	}
 	mutex_unlock(&q->sqs.lock);
 	if (dup)
@@ -378,6 +379,7 @@ int kmq_fifo_send_one(struct kmq_client *c, struct kmq_sqsmsg *m,
 		goto out_free;
 	id = kmq_client_next_id(c);
 	err = kmq_sqs_fill(q, idx, m, abuf, id);
+	sent = kmq_load(&kmq_slot_at(&q->view, idx)->sent_ns);
 
 	mutex_lock(&q->sqs.lock);
 	st = kmq_sqs_state(q);
@@ -394,6 +396,7 @@ int kmq_fifo_send_one(struct kmq_client *c, struct kmq_sqsmsg *m,
 		m->seq = dup->seq;
 		m->flags |= KMQ_SQSMSG_DUPLICATE;
 		atomic64_inc(&q->sqs.deduplicated);
+		trace_kmq_drop(q->name, dup->id, 0, m->len, 0, KMQ_DROP_DEDUP);
 		goto out_give_back;	/* raced with its twin; err is 0 */
 	}
 	g = kmq_fifo_group_get(f, m->group);
@@ -428,6 +431,7 @@ int kmq_fifo_send_one(struct kmq_client *c, struct kmq_sqsmsg *m,
 	m->seq = ls->seq;
 	mutex_unlock(&q->sqs.lock);
 	kmq_sqs_ctx_end(q, &ctx);
+	trace_kmq_send(q->name, id, sent, m->len, 0, 0);
 	return 0;
 
 out_give_back:

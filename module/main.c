@@ -18,6 +18,9 @@
 #include "repair.h"
 #include "sqs.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 static unsigned int max_queues = 1024;
 module_param(max_queues, uint, 0444);
 MODULE_PARM_DESC(max_queues, "Most queues alive at once (default 1024); -ENOSPC beyond");

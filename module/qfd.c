@@ -230,7 +230,7 @@ static int kmq_qfd_send(struct kmq_client *c, const struct kmq_io *io,
 		struct kmq_iomsg m;
 		struct kmq_slot *s;
 		u32 idx;
-		u64 id;
+		u64 id, now;
 
 		if (copy_from_user(&m, &umsgs[i], sizeof(m))) {
 			err = -EFAULT;
@@ -259,7 +259,8 @@ static int kmq_qfd_send(struct kmq_client *c, const struct kmq_io *io,
 		WRITE_ONCE(s->len, m.len);
 		WRITE_ONCE(s->attr_len, 0);
 		WRITE_ONCE(s->id, id);
-		WRITE_ONCE(s->sent_ns, ktime_get_real_ns());
+		now = ktime_get_real_ns();
+		WRITE_ONCE(s->sent_ns, now);
 		WRITE_ONCE(s->sender_pid, pid);
 		WRITE_ONCE(s->sender_uid, uid);
 		WRITE_ONCE(s->gen, 0);
@@ -271,6 +272,7 @@ static int kmq_qfd_send(struct kmq_client *c, const struct kmq_io *io,
 			kmq_qfd_give_back(q, idx);	/* not sent */
 			break;
 		}
+		trace_kmq_send(q->name, id, now, m.len, 0, 0);
 	}
 	*done = i;
 	return err;
@@ -315,6 +317,9 @@ static int kmq_qfd_recv(struct kmq_client *c, const struct kmq_io *io,
 		attr = READ_ONCE(s->attr_len);
 		if ((u64)len + attr > q->layout.max_msg_size) {
 			atomic64_inc(&q->corrupt);
+			trace_kmq_drop(q->name, READ_ONCE(s->id),
+				       READ_ONCE(s->sent_ns), len, 0,
+				       KMQ_DROP_CORRUPT);
 			if (kmq_qfd_give_back(q, idx) || ++skips > KMQ_RECV_SKIPS) {
 				err = -EIO;
 				break;
@@ -344,6 +349,7 @@ static int kmq_qfd_recv(struct kmq_client *c, const struct kmq_io *io,
 			err = -EFAULT;
 			break;
 		}
+		trace_kmq_recv(q->name, m.id, m.sent_ns, len, 0, 0);
 		i++;
 		if (kmq_qfd_give_back(q, idx))
 			break;	/* delivered; do not wait again this call */

@@ -17,6 +17,7 @@
 #include <kmq/ring.h>
 
 #include "sqs.h"
+#include "trace.h"
 
 #define KMQ_FEATURES	(KMQ_FEAT_RINGS | KMQ_FEAT_COPY | KMQ_FEAT_MMAP | \
 			 KMQ_FEAT_REPAIR | KMQ_FEAT_LEASES | KMQ_FEAT_DELAY | \
@@ -146,6 +147,7 @@ bool kmq_queue_ring_ready(struct kmq_ring *ring);
 /* kmq_queue_wake - wake sleepers and pollers of @q for @events. */
 static inline void kmq_queue_wake(struct kmq_queue *q, __poll_t events)
 {
+	trace_kmq_wake(q->name, (__force u32)events);
 	wake_up_interruptible_poll(&q->wq, events);
 }
 

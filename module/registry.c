@@ -168,6 +168,7 @@ int kmq_registry_create(const char *name, u32 type, const struct kmq_layout *l,
 		/* Under the lock: listeners see creations and deletions of
 		 * one name in the order they happened. */
 		kmq_nl_queue_created(q);
+		trace_kmq_queue_create(q->name, q->type, q->layout.capacity);
 	}
 	mutex_unlock(&kmq_registry_lock);
 	if (found)
@@ -252,6 +253,7 @@ int kmq_registry_delete(const char *name)
 	}
 	kmq_registry_unlink(q);
 	kmq_nl_queue_deleted(q);
+	trace_kmq_queue_delete(q->name, q->type, q->layout.capacity);
 	mutex_unlock(&kmq_registry_lock);
 	kmq_queue_put(q);
 	return 0;

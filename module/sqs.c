@@ -327,6 +327,9 @@ static int kmq_sqs_dead_letter(struct kmq_queue *q, u32 idx,
 	err = kmq_sqs_copy_to(ctx->dlq, s, len, alen);
 	if (!err) {
 		atomic64_inc(&q->sqs.dead_lettered);
+		trace_kmq_dlq(q->name, ctx->dlq->name, kmq_load(&s->id),
+			      kmq_load(&s->sent_ns),
+			      q->sqs.st->slots[idx].receive_count);
 		kmq_sqs_note_dlq_move(q, ctx->dlq->name, kmq_load(&s->id),
 				      q->sqs.st->slots[idx].receive_count);
 	}
@@ -349,6 +352,9 @@ static void kmq_sqs_requeue(struct kmq_queue *q, u32 idx, bool lease,
 
 	if (kmq_sqs_too_old(q, s, ktime_get_coarse_real_ns())) {
 		atomic64_inc(&q->sqs.expired);
+		trace_kmq_drop(q->name, kmq_load(&s->id), kmq_load(&s->sent_ns),
+			       kmq_load(&s->len), ls->receive_count,
+			       KMQ_DROP_RETENTION);
 		ls->requeued = false;
 		if (q->sqs.fifo)
 			kmq_fifo_gone(q, idx, lease, ctx);
@@ -388,7 +394,13 @@ void kmq_sqs_due(struct kmq_queue *q, u32 idx, bool expiry,
 	case KMQ_LS_LEASED:
 		atomic64_dec(&q->sqs.leased);
 		if (expiry) {
+			struct kmq_slot *s = kmq_slot_at(&q->view, idx);
+
 			atomic64_inc(&q->sqs.lease_expired);
+			trace_kmq_lease_expired(q->name, kmq_load(&s->id),
+						kmq_load(&s->sent_ns),
+						kmq_load(&s->len),
+						ls->receive_count, 0);
 			ctx->leases_expired++;
 		}
 		ls->state = KMQ_LS_NONE;
@@ -754,7 +766,7 @@ static int kmq_sqs_send_one(struct kmq_client *c, struct kmq_sqsmsg *m,
 	struct kmq_sqs_ctx ctx = { };
 	u32 delay = m->flags & KMQ_SQSMSG_DELAY ? m->delay_s :
 		    READ_ONCE(q->sqs.policy.delay_s);
-	u64 id;
+	u64 id, sent;
 	int err;
 
 	err = kmq_sqs_wait(q, block, deadline, &q->view.hdr->wr_wait,
@@ -768,6 +780,7 @@ static int kmq_sqs_send_one(struct kmq_client *c, struct kmq_sqsmsg *m,
 		return err;
 	}
 	m->id = id;
+	sent = kmq_load(&kmq_slot_at(&q->view, t.idx)->sent_ns);
 	if (!delay) {
 		err = kmq_queue_put_slot(q, &q->view.ready, t.idx,
 					 KMQ_SLOT_READY);
@@ -775,6 +788,7 @@ static int kmq_sqs_send_one(struct kmq_client *c, struct kmq_sqsmsg *m,
 			kmq_sqs_give_back(q, t.idx);
 			return -EAGAIN;
 		}
+		trace_kmq_send(q->name, id, sent, m->len, 0, 0);
 		if (kmq_need_wake(&q->view.hdr->rd_wait))
 			kmq_queue_wake(q, EPOLLIN | EPOLLRDNORM);
 		return 0;
@@ -788,6 +802,7 @@ static int kmq_sqs_send_one(struct kmq_client *c, struct kmq_sqsmsg *m,
 	kmq_sqs_delay(q, t.idx, delay);
 	mutex_unlock(&q->sqs.lock);
 	kmq_sqs_ctx_end(q, &ctx);
+	trace_kmq_send(q->name, id, sent, m->len, 0, 0);
 	return 0;
 }
 
@@ -1036,6 +1051,8 @@ void kmq_sqs_lease(struct kmq_queue *q, u32 idx, u32 vis,
 	m->sender_pid = kmq_load(&s->sender_pid);
 	m->sender_uid = kmq_load(&s->sender_uid);
 	m->seq = 0;
+	trace_kmq_lease(q->name, id, m->sent_ns, kmq_load(&s->len),
+			ls->receive_count, vis);
 }
 
 /*
@@ -1131,10 +1148,16 @@ long kmq_sqs_recv(struct kmq_client *c, bool nonblock,
 		alen = kmq_load(&s->attr_len);
 		if ((u64)len + alen > q->layout.max_msg_size ||
 		    kmq_sqs_too_old(q, s, now.real)) {
-			if ((u64)len + alen > q->layout.max_msg_size)
+			bool bad = (u64)len + alen > q->layout.max_msg_size;
+
+			if (bad)
 				atomic64_inc(&q->corrupt);
 			else
 				atomic64_inc(&q->sqs.expired);
+			trace_kmq_drop(q->name, kmq_load(&s->id),
+				       kmq_load(&s->sent_ns), len, 0,
+				       bad ? KMQ_DROP_CORRUPT :
+					     KMQ_DROP_RETENTION);
 			kmq_sqs_give_back(q, t.idx);
 			if (++skips > KMQ_SQS_SKIPS) {
 				err = -EAGAIN;
@@ -1178,7 +1201,10 @@ void kmq_sqs_settle_delete(struct kmq_queue *q, u32 idx,
 			   struct kmq_sqs_ctx *ctx)
 {
 	struct kmq_sqs_slot *ls = &q->sqs.st->slots[idx];
+	struct kmq_slot *s = kmq_slot_at(&q->view, idx);
 
+	trace_kmq_delete(q->name, kmq_load(&s->id), kmq_load(&s->sent_ns),
+			 kmq_load(&s->len), ls->receive_count, 0);
 	kmq_sqs_tree_del(q->sqs.st, ls);
 	atomic64_dec(&q->sqs.leased);
 	ls->state = KMQ_LS_NONE;
@@ -1322,6 +1348,15 @@ static int kmq_sqs_pop_old(struct kmq_queue *q, u64 cutoff, u32 *idx)
 	return -EAGAIN;
 }
 
+/* Trace the drop of held slot @idx for @reason. */
+static void kmq_sqs_trace_drop(struct kmq_queue *q, u32 idx, u32 reason)
+{
+	struct kmq_slot *s = kmq_slot_at(&q->view, idx);
+
+	trace_kmq_drop(q->name, kmq_load(&s->id), kmq_load(&s->sent_ns),
+		       kmq_load(&s->len), 0, reason);
+}
+
 /* Drop the expired messages at the head of @q's ready ring. */
 static void kmq_sqs_sweep_queue(struct kmq_queue *q)
 {
@@ -1334,6 +1369,7 @@ static void kmq_sqs_sweep_queue(struct kmq_queue *q)
 		if (kmq_sqs_pop_old(q, now - keep, &idx))
 			break;
 		atomic64_inc(&q->sqs.expired);
+		kmq_sqs_trace_drop(q, idx, KMQ_DROP_RETENTION);
 		kmq_sqs_give_back(q, idx);
 		if (!(n & 63))
 			cond_resched();
@@ -1399,6 +1435,7 @@ long kmq_sqs_purge(struct kmq_name __user *uarg)
 		if (kmq_sqs_pop_old(q, U64_MAX, &idx))
 			break;
 		atomic64_inc(&q->sqs.expired);
+		kmq_sqs_trace_drop(q, idx, KMQ_DROP_PURGE);
 		kmq_sqs_give_back(q, idx);
 	}
 	mutex_lock(&q->sqs.lock);
@@ -1422,6 +1459,7 @@ long kmq_sqs_purge(struct kmq_name __user *uarg)
 			continue;
 		}
 		atomic64_inc(&q->sqs.expired);
+		kmq_sqs_trace_drop(q, i, KMQ_DROP_PURGE);
 		ls->state = KMQ_LS_NONE;
 		ls->requeued = false;
 		ls->group = NULL;

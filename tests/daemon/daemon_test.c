@@ -69,10 +69,10 @@ static void kd_start(struct kd *k, bool with_conf)
 		if (fd >= 0)
 			dup2(fd, 2);
 		if (with_conf)
-			execl(bin, bin, "-c", k->conf, "-s", k->sock, "-d", state,
-			      "-b", "shm", (char *)NULL);
+			execl(bin, bin, "--no-trace", "-c", k->conf, "-s", k->sock,
+			      "-d", state, "-b", "shm", (char *)NULL);
 		else
-			execl(bin, bin, "-s", k->sock, "-d", state, "-b", "shm",
+			execl(bin, bin, "--no-trace", "-s", k->sock, "-d", state, "-b", "shm",
 			      (char *)NULL);
 		_exit(127);
 	}

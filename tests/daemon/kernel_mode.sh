@@ -11,7 +11,7 @@ dir=$(mktemp -d)
 trap 'kill -9 $pid 2>/dev/null; rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*"; cat "$dir/log"; exit 1; }
 
-kmqd -s "$dir/kmqd.sock" -d "$dir/state" 2>"$dir/log" &
+kmqd --no-trace -s "$dir/kmqd.sock" -d "$dir/state" 2>"$dir/log" &
 pid=$!
 for _ in $(seq 100); do [[ -S $dir/kmqd.sock ]] && break; sleep 0.1; done
 [[ -S $dir/kmqd.sock ]] || fail "kmqd did not start"

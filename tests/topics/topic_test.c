@@ -83,7 +83,8 @@ static void kd_start(void)
 		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		if (fd >= 0)
 			dup2(fd, 2);
-		execl(bin, bin, "-s", sock, "-d", state, "-b", backend(), (char *)NULL);
+		execl(bin, bin, "--no-trace", "-s", sock, "-d", state, "-b",
+		      backend(), (char *)NULL);
 		_exit(127);
 	}
 	for (i = 0; i < 1000; i++) {

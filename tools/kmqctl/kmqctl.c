@@ -70,6 +70,12 @@ const struct command commands[] = {
 	{ "publish", publish_main,
 	  "--topic NAME|ARN --message TEXT|- [--subject S] [--message-attributes JSON] [--message-group-id G] [--message-deduplication-id D]",
 	  "publish one message to a topic" },
+	{ "top", top_main,
+	  "[--once | --iterations N] [--interval MS] [--json] [--pin-dir DIR]",
+	  "live per-queue/topic rates, depth, in flight, latency (BPF maps)" },
+	{ "trace", trace_main,
+	  "[--queue Q | --topic T] [--json] [--count N] [--duration S] [--pin-dir DIR]",
+	  "one line per message event, live (BPF ring buffer)" },
 	{ "help", help_main, "[COMMAND]", "show this help, or a command's" },
 	{ NULL, NULL, NULL, NULL }
 };

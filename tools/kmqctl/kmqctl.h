@@ -46,6 +46,13 @@ int delete_message_batch_main(int argc, char **argv);
 int purge_queue_main(int argc, char **argv);
 int start_message_move_task_main(int argc, char **argv);
 int help_main(int argc, char **argv);
+int top_main(int argc, char **argv);
+int trace_main(int argc, char **argv);
+
+/* top.c: the pin directory of kmq's BPF maps (@opt, else $KMQ_TRACE_PIN_DIR,
+ * else /sys/fs/bpf/kmq/v1), and an fd on its map @map (-1, printed). */
+const char *trace_pin_dir(const char *opt);
+int trace_pin_fd(const char *cmd, const char *dir, const char *map);
 
 /* fail - print "kmqctl: <what>: <error text for -@err>" and return @status. */
 int fail(int status, int err, const char *fmt, ...)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "internal.h"
+#include "probes.h"
 
 static __u64 now_ns(void)
 {
@@ -242,6 +243,7 @@ int kmq_fast_send(struct kmq_fast *f, const struct kmq_iov *msgs,
 			break;
 		if (ids)
 			ids[i] = id;
+		KMQ_PROBE4(send, f->name, id, sent_ns, (__u32)msgs[i].len);
 	}
 	wake_check(f, wake, pushed);
 	return i ? (int)i : err;
@@ -256,8 +258,8 @@ int kmq_fast_send_attrs(struct kmq_fast *f, const struct kmq_attr *attrs,
 	unsigned int pushed = 0;
 	struct kmq_slot *s;
 	unsigned char *p;
+	__u64 mid, sent_ns;
 	__u32 idx;
-	__u64 mid;
 	int err;
 
 	flush(f, wake);
@@ -275,13 +277,16 @@ int kmq_fast_send_attrs(struct kmq_fast *f, const struct kmq_attr *attrs,
 	}
 	if (len)
 		memcpy(p + alen, body, len);
-	mid = fill(f, s, alen, (__u32)len, now_ns());
+	sent_ns = now_ns();
+	mid = fill(f, s, alen, (__u32)len, sent_ns);
 	err = publish(f, idx, &pushed);
 	if (err == -EBUSY) {
 		err = give_back(f, idx, &pushed);
 		if (!err)
 			err = -EAGAIN;
 	}
+	if (!err)
+		KMQ_PROBE4(send, f->name, mid, sent_ns, (__u32)len);
 	wake_check(f, wake, pushed);
 	if (!err && id)
 		*id = mid;
@@ -320,7 +325,7 @@ int kmq_fast_commit(struct kmq_fast *f, __u32 idx, size_t len, __u64 *id,
 {
 	unsigned int pushed = 0;
 	struct kmq_slot *s;
-	__u64 mid;
+	__u64 mid, sent_ns;
 	int err;
 
 	flush(f, wake);
@@ -329,11 +334,14 @@ int kmq_fast_commit(struct kmq_fast *f, __u32 idx, size_t len, __u64 *id,
 		return -EINVAL;
 	if (len > f->v.max_msg_size)
 		return -EMSGSIZE;
-	mid = fill(f, s, 0, (__u32)len, now_ns());
+	sent_ns = now_ns();
+	mid = fill(f, s, 0, (__u32)len, sent_ns);
 	err = publish(f, idx, &pushed);
 	wake_check(f, wake, pushed);
 	if (err == -EBUSY)
 		return -EAGAIN;
+	if (!err)
+		KMQ_PROBE4(send, f->name, mid, sent_ns, (__u32)len);
 	if (!err && id)
 		*id = mid;
 	return err;
@@ -444,6 +452,7 @@ int kmq_fast_recv(struct kmq_fast *f, struct kmq_rbuf *bufs, unsigned int n,
 			memcpy(b->buf, (unsigned char *)kmq_slot_data(s) + alen,
 			       len);
 		describe(&b->msg, s, len);
+		KMQ_PROBE4(recv, f->name, b->msg.id, b->msg.sent_ns, len);
 		b->msg.data = b->buf;
 		b->msg.slot = KMQ_MSG_NOSLOT;
 		err = give_back(f, idx, &pushed);
@@ -472,6 +481,7 @@ int kmq_fast_borrow(struct kmq_fast *f, struct kmq_msg *msg,
 		return err;
 	s = kmq_slot_at(&f->v, idx);
 	describe(msg, s, len);
+	KMQ_PROBE4(recv, f->name, msg->id, msg->sent_ns, len);
 	msg->data = (unsigned char *)kmq_slot_data(s) + alen;
 	msg->slot = idx;
 	return 0;
@@ -497,6 +507,7 @@ int kmq_fast_release(struct kmq_fast *f, struct kmq_msg *msg,
 	err = give_back(f, msg->slot, &pushed);
 	if (err)
 		return err;
+	KMQ_PROBE3(release, f->name, msg->id, msg->sent_ns);
 	msg->slot = KMQ_MSG_NOSLOT;
 	msg->data = NULL;
 	wake_check(f, wake, pushed);

@@ -73,6 +73,7 @@ struct kmq_fast {
 	__u32 pad2;
 	__u64 deferred;		/* slots ever put on the list */
 	__u64 stranded;		/* slots left held for the repair */
+	const char *name;	/* the queue's, for the USDT probes; or NULL */
 };
 
 struct kmq;

@@ -25,6 +25,7 @@ void kmq_attach(struct kmq *q, void *base, const struct kmq_layout *l,
 		__u32 client_id)
 {
 	kmq_fast_init(&q->fast, base, l, client_id);
+	q->fast.name = q->name;
 	q->mapped = true;
 	q->max_msg_size = l->max_msg_size;
 	q->client_id = client_id;

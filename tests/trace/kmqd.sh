@@ -1,0 +1,48 @@
+#!/bin/bash
+# kmqd's tracing on the host (shm backend, no kmq.ko): kmqd loads the BPF
+# programs by default and pins them under [trace] pin_dir; its own USDT
+# probes count a queue's creation and deletion; --no-trace loads nothing;
+# SIGTERM unpins. Needs root (BPF); exits 77 (skip) without it.
+set -u
+B=${B:-build}
+[[ $(id -u) == 0 ]] || { echo "SKIP: needs root"; exit 77; }
+[[ -r /sys/kernel/btf/vmlinux ]] || { echo "SKIP: no BTF"; exit 77; }
+TMP=$(mktemp -d)
+chmod 755 "$TMP"
+PIN=/sys/fs/bpf/kmq-kmqd-test-$$
+Q=trace-kmqd-$$
+export KMQ_BACKEND=shm KMQ_SOCKET=$TMP/kmqd.sock
+fail() { echo "FAIL: $*"; head -c 2000 "$TMP/kmqd.log"; cleanup; exit 1; }
+cleanup() {
+	[[ -n ${KPID:-} ]] && kill "$KPID" 2>/dev/null && wait "$KPID" 2>/dev/null
+	rm -rf "$TMP"
+}
+start() {	# start [kmqd options]
+	"$B/bin/kmqd" -c "$TMP/kmqd.conf" -s "$KMQ_SOCKET" -d "$TMP/state" -b shm "$@" 2>>"$TMP/kmqd.log" &
+	KPID=$!
+	for _ in $(seq 100); do [[ -S $KMQ_SOCKET ]] && "$B/bin/kmqctl" list-queues >/dev/null 2>&1 && return 0; sleep 0.1; done
+	fail "kmqd did not start"
+}
+stop() { kill "$KPID"; wait "$KPID"; KPID=; rm -f "$KMQ_SOCKET"; }
+printf '[trace]\npin_dir = %s\n' "$PIN" >"$TMP/kmqd.conf"
+
+start --no-trace
+[[ -e $PIN ]] && fail "--no-trace pinned maps"
+stop
+
+start
+for m in counters latency control events; do [[ -e $PIN/$m ]] || fail "no pin $PIN/$m"; done
+grep -q "kmqd: 2 USDT probes attached\|kmqd: [0-9]* USDT probes attached" "$TMP/kmqd.log" || fail "kmqd's own probes not attached"
+"$B/bin/kmqctl" create-queue "$Q" --capacity 16 >/dev/null || fail "create-queue"
+"$B/bin/kmqctl" delete-queue "$Q" >/dev/null || fail "delete-queue"
+bpftool -j map dump pinned "$PIN/counters" >"$TMP/c.json" || fail "bpftool"
+python3 - "$Q" "$TMP/c.json" <<'PY' || fail "counters"
+import json, sys
+rows = {e["formatted"]["key"]["name"]: e["formatted"]["value"] for e in json.load(open(sys.argv[2]))}
+c = rows[sys.argv[1]]
+assert c["created"] == 1 and c["deleted_queue"] == 1, c
+PY
+stop
+[[ -e $PIN ]] && fail "pins left after SIGTERM"
+cleanup
+echo "PASS: kmqd tracing (shm backend, kmqd's USDT probes)"
