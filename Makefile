@@ -101,7 +101,7 @@ $(O)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h) $(HDRS)
 
 $(O)/bin/kmqd: $(KMQD_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(KMQD_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a $(INIH_LIBS) $(NL_LIBS) -pthread
+	$(CC) -o $@ $(KMQD_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a $(INIH_LIBS) $(NL_LIBS) -lcrypto -pthread
 
 # kmqd's tests: unit tests of its pure parts (linked with its objects, run
 # by check-unit) and daemon tests against a running kmqd (run by check-shm).
