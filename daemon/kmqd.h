@@ -4,7 +4,8 @@
  * One concept per file: main.c (options, start-up, shutdown), config.c,
  * log.c, loop.c (epoll, timers, signals), server.c (socket, connections,
  * framing), frame.c (request validation), store.c (the shm queue store),
- * repair.c, copy.c (the copying path and waits), events.c (SUBSCRIBE).
+ * repair.c, copy.c (the copying path and waits), sqs.c (SQS semantics),
+ * events.c (SUBSCRIBE).
  * kmqd is single-threaded: nothing here is locked.
  */
 #ifndef KMQD_H
