@@ -263,6 +263,8 @@ bool queue_maybe_free(struct kmqd *d, struct queue *q);
  * OPEN for @flags (KMQ_OPEN_*): 0 or -EACCES. */
 struct sqs *queue_sqs(struct queue *q);
 uid_t queue_uid(const struct queue *q);
+/* The queue after @q in name order (store_nth(d, 0) is the first), NULL. */
+struct queue *queue_next(struct queue *q);
 int store_permission(const struct queue *q, struct conn *c, uint32_t flags);
 /* queue_persist - write @q's trusted metadata (geometry, owner, clients,
  * the SQS policy). */

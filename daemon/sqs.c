@@ -80,6 +80,7 @@ struct group {
 struct dedup {
 	__u8 key[32];		/* SHA-256 of the id, or of the body */
 	bool body;		/* which of the two */
+	__u32 hnext;		/* next in its hash bucket, NONE */
 	__u64 at;		/* monotonic ns accepted */
 	__u64 id, seq;
 };
@@ -103,6 +104,7 @@ struct sqs {
 	__u64 seq;
 	struct dedup *dd;
 	__u32 ndd, dcap, dnext;
+	__u32 *buckets, nbuckets;
 	struct fifo_rec *recs;	/* the groups file, mapped: per slot */
 	size_t recs_size;
 };
@@ -405,6 +407,7 @@ void sqs_queue_free(struct kmqd *d, struct sqs *st)
 	if (st->recs)
 		munmap(st->recs, st->recs_size);
 	free(st->dd);
+	free(st->buckets);
 	free(st->ls);
 	free(st->heap);
 	free(st);
@@ -1002,44 +1005,84 @@ void sqs_send(struct kmqd *d, struct conn *c, const void *body, size_t len)
 /* ---- FIFO send: deduplication ------------------------------------------------ */
 
 
+static __u32 dedup_bucket(struct sqs *st, const __u8 key[32])
+{
+	__u32 h;
+
+	memcpy(&h, key, sizeof(h));	/* SHA-256: uniform already */
+	return h & (st->nbuckets - 1);
+}
+
+/* dedup_find - the entry of @key accepted within the window, or NULL. As
+ * the kernel, ids and bodies share one key space. */
 static struct dedup *dedup_find(struct sqs *st, const __u8 key[32], bool body,
 				__u64 now)
 {
 	__u64 window = (__u64)knob(&dedup_window_ms) * MSEC;
 	__u32 i;
 
-	for (i = 0; i < st->ndd; i++) {
+	if (!st->dd)
+		return NULL;
+	for (i = st->buckets[dedup_bucket(st, key)]; i != NONE;
+	     i = st->dd[i].hnext) {
 		struct dedup *e = &st->dd[i];
 
-		/* As the kernel: one key space for ids and bodies. */
 		if (now - e->at <= window && !memcmp(e->key, key, 32))
 			return e;
 	}
 	return NULL;
 }
 
+static void dedup_unlink(struct sqs *st, __u32 i)
+{
+	__u32 *p = &st->buckets[dedup_bucket(st, st->dd[i].key)];
+
+	while (*p != NONE && *p != i)
+		p = &st->dd[*p].hnext;
+	if (*p == i)
+		*p = st->dd[i].hnext;
+}
+
+/* dedup_add - remember @key: a ring of dcap entries (16 per slot, 1 Ki to
+ * 256 Ki, allocated at the first FIFO send) indexed by a hash table; when
+ * it is full the oldest is forgotten first. */
 static void dedup_add(struct sqs *st, const __u8 key[32], bool body,
 		      __u64 now, __u64 id, __u64 seq)
 {
 	struct dedup *e;
+	__u32 i, b;
 
 	if (!st->dd) {
 		__u64 n = (__u64)st->cap * DEDUP_PER_SLOT;
 
 		st->dcap = n < DEDUP_MIN ? DEDUP_MIN : n > DEDUP_MAX ? DEDUP_MAX : (__u32)n;
+		st->nbuckets = st->dcap;	/* a power of two */
 		st->dd = calloc(st->dcap, sizeof(*st->dd));
-		if (!st->dd)
+		st->buckets = malloc(st->nbuckets * sizeof(*st->buckets));
+		if (!st->dd || !st->buckets) {
+			free(st->dd);
+			free(st->buckets);
+			st->dd = NULL;
+			st->buckets = NULL;
 			return;
+		}
+		memset(st->buckets, 0xff, st->nbuckets * sizeof(*st->buckets));
 	}
-	if (st->ndd < st->dcap)
-		e = &st->dd[st->ndd++];
-	else
-		e = &st->dd[st->dnext++ % st->dcap];	/* the oldest goes */
+	if (st->ndd < st->dcap) {
+		i = st->ndd++;
+	} else {
+		i = st->dnext++ % st->dcap;	/* the oldest goes */
+		dedup_unlink(st, i);
+	}
+	e = &st->dd[i];
 	memcpy(e->key, key, 32);
 	e->body = body;
 	e->at = now;
 	e->id = id;
 	e->seq = seq;
+	b = dedup_bucket(st, key);
+	e->hnext = st->buckets[b];
+	st->buckets[b] = i;
 }
 
 static int fifo_send_one(struct sqs *st, struct conn *c, struct kmq_sqsmsg *m,
@@ -1782,10 +1825,10 @@ static void sweep_queue(struct sqs *st)
 static void on_sweep(struct kmqd *d, void *arg)
 {
 	struct queue *q;
-	unsigned int i, total;
+	unsigned int total;
 
 	(void)arg;
-	for (i = 0; (q = store_nth(d, i, &total)); i++)
+	for (q = store_nth(d, 0, &total); q; q = queue_next(q))
 		if (queue_sqs(q))
 			sweep_queue(queue_sqs(q));
 	timer_arm(d, &d->sweep, mono_ns() + NSEC);
@@ -1989,7 +2032,8 @@ static void mark(struct kmq_ring *r, unsigned char *map)
  *   DELAYED: delayed until the due time in its header (CLOCK_REALTIME),
  *     then visible; a FIFO one is queued in its group when due;
  *   QUEUED (FIFO): back in its group, in sequence-number order;
- *   FREE: back to the free ring.
+ *   READY (kmqd's push cut by the crash): visible;
+ *   FREE, BORROWED (kmqd was dropping it: expired or purged): free.
  * FIFO messages that were leased come back first in their groups.
  */
 void sqs_adopt(struct kmqd *d, struct queue *q)
@@ -2054,11 +2098,15 @@ void sqs_adopt(struct kmqd *d, struct queue *q)
 			n++;
 			order[norder++] = i;
 			break;
+		case KMQ_SLOT_READY:	/* kmqd's push, cut */
+			push(st, i, true, &ctx);
+			break;
 		case KMQ_SLOT_FREE:
+		case KMQ_SLOT_BORROWED:	/* dropped by retention or purge */
 			push(st, i, false, &ctx);
 			break;
 		default:
-			break;	/* a client's, or garbage: not ours */
+			break;	/* garbage: not ours */
 		}
 	}
 	if (st->fifo) {

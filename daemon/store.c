@@ -90,6 +90,7 @@ const char *queue_name(const struct queue *q) { return q->name; }
 struct conn_copy **queue_waiters(struct queue *q) { return &q->waiters; }
 struct sqs *queue_sqs(struct queue *q) { return q->sqs; }
 uid_t queue_uid(const struct queue *q) { return q->uid; }
+struct queue *queue_next(struct queue *q) { return q->next; }
 
 struct qclient *queue_clients(struct queue *q, unsigned int *n)
 {
