@@ -1256,6 +1256,16 @@ static void emit(struct sqs *st, __u32 idx, struct kmq_sqsmsg *m,
 	memcpy(r->p + at, m, sizeof(*m));
 }
 
+/* reply_size - the most a reply of @count messages of @st can take. */
+static size_t reply_size(struct sqs *st, __u32 count)
+{
+	size_t one = sizeof(struct kmq_sqsmsg) +
+		     queue_view(st->q)->max_msg_size + 16;
+	size_t n = sizeof(struct kmq_sqsio) + (size_t)count * one;
+
+	return n < KMQ_WIRE_BODY_MAX ? n : KMQ_WIRE_BODY_MAX;
+}
+
 /* room_left - can one more message of @q go into a reply of @len bytes? */
 static bool room_left(struct sqs *st, size_t len)
 {
@@ -1364,10 +1374,12 @@ static void unpark(struct sqs *st, struct conn_sqs *cs)
 static bool look(struct kmqd *d, struct sqs *st, struct conn_sqs *cs)
 {
 	struct kmq_hdr *hdr = queue_view(st->q)->hdr;
+	struct kmq_sqsio io;
 	struct rbuf r;
 	int n;
 
-	r.p = malloc(KMQ_WIRE_BODY_MAX);
+	memcpy(&io, cs->req, sizeof(io));
+	r.p = malloc(reply_size(st, io.count));
 	if (!r.p) {
 		unpark(st, cs);
 		park_answer(d, cs, -ENOMEM);
@@ -1469,7 +1481,8 @@ void sqs_recv(struct kmqd *d, struct conn *c, const void *body, size_t len)
 		conn_reply_err(c, -EPERM, "opened without KMQ_OPEN_RECV");
 		return;
 	}
-	r.p = malloc(KMQ_WIRE_BODY_MAX);
+	memcpy(&io, body, sizeof(io));
+	r.p = malloc(reply_size(st, io.count));
 	if (!r.p) {
 		conn_reply_err(c, -ENOMEM, "out of memory");
 		return;
@@ -1481,7 +1494,6 @@ void sqs_recv(struct kmqd *d, struct conn *c, const void *body, size_t len)
 		return;
 	}
 	free(r.p);
-	memcpy(&io, body, sizeof(io));
 	if (n != -EAGAIN || (io.flags & KMQ_IO_NONBLOCK) || !io.timeout_ns) {
 		conn_reply_err(c, n, "%s", n == -EAGAIN ? "queue empty" :
 			       "receive failed");
@@ -1584,7 +1596,7 @@ void sqs_fifo_plain_recv(struct kmqd *d, struct conn *c, const void *body,
 	(void)d;
 	(void)len;
 	memcpy(&io, body, sizeof(io));
-	out = malloc(KMQ_WIRE_BODY_MAX);
+	out = malloc(reply_size(st, io.count));
 	if (!out) {
 		conn_reply_err(c, -ENOMEM, "out of memory");
 		return;
