@@ -286,6 +286,37 @@ START_TEST(garbage_clients)
 	ck_assert_int_eq(kmq_info("garbage2", &(struct kmq_info){ 0 }), -ENOENT);
 	served(good, i++);
 
+	/* SQS commands: a user pointer in a SQS_SEND, a receive count in a
+	 * SQS_RECV room, a count beyond the batch in a SQS_DELETE. */
+	{
+		unsigned char sb[sizeof(struct kmq_sqsio) + sizeof(struct kmq_sqsmsg)];
+		struct kmq_sqsio sio = { .count = 1 };
+		struct kmq_sqsmsg sm = { .body = 0x1000 };
+		struct kmq_receipts rs = { .count = KMQ_SQS_BATCH_MAX + 1 };
+
+		memcpy(sb, &sio, sizeof(sio));
+		memcpy(sb + sizeof(sio), &sm, sizeof(sm));
+		fd = raw_connect(&k);
+		h = req(KMQ_WIRE_SQS_SEND, sizeof(sb));
+		raw_send(fd, &h, sizeof(h));
+		raw_send(fd, sb, sizeof(sb));
+		expect_error_and_hangup(fd, "SQS_SEND with a pointer");
+		sm.body = 0;
+		sm.receive_count = 3;
+		memcpy(sb + sizeof(sio), &sm, sizeof(sm));
+		fd = raw_connect(&k);
+		h = req(KMQ_WIRE_SQS_RECV, sizeof(sb));
+		raw_send(fd, &h, sizeof(h));
+		raw_send(fd, sb, sizeof(sb));
+		expect_error_and_hangup(fd, "SQS_RECV with an output field");
+		fd = raw_connect(&k);
+		h = req(KMQ_WIRE_SQS_DELETE, sizeof(rs));
+		raw_send(fd, &h, sizeof(h));
+		raw_send(fd, &rs, sizeof(rs));
+		expect_error_and_hangup(fd, "SQS_DELETE beyond the batch");
+		served(good, i++);
+	}
+
 	/* A wrong length for the command. */
 	fd = raw_connect(&k);
 	h = req(KMQ_WIRE_INFO, 17);
