@@ -275,9 +275,10 @@ int queue_persist(struct queue *q);
 /* repair_client - give back what client @id left on @v (the uapi header's
  * "Crash repair"). @force: no client is left, so a cell that blocks a push
  * is damage and is released. Returns how many slots still wait for a ring
- * cell (0: done); counts into *@repaired and *@corrupt. */
-unsigned int repair_client(struct kmq_view *v, uint32_t id, bool force,
-			   __u64 *repaired, __u64 *corrupt);
+ * cell (0: done); counts into *@repaired and *@corrupt. Slots kmqd holds
+ * (sqs_held() of @st, whatever their header says) are left alone. */
+unsigned int repair_client(struct kmq_view *v, struct sqs *st, uint32_t id,
+			   bool force, __u64 *repaired, __u64 *corrupt);
 /* repair_orphan - one repair pass for orphan @qc of @q; when it is done,
  * frees the id (queue_client_done). Returns true while slots still wait:
  * the caller retries on @q's repair timer (repair_kick). */
@@ -313,6 +314,10 @@ void sqs_queue_free(struct kmqd *d, struct sqs *st);
 const struct kmq_policy *sqs_policy(struct sqs *st);
 void sqs_policy_restore(struct sqs *st, const struct kmq_policy *p);
 bool sqs_fifo(struct sqs *st);
+/* sqs_held - does kmqd hold slot @idx (leased, delayed, queued, a push
+ * pending)? Crash repair leaves such a slot alone whatever its header
+ * says: a client id there is a scribble. @st may be NULL. */
+bool sqs_held(struct sqs *st, uint32_t idx);
 /* sqs_adopt - after a restart: take back the kernel-held slots (owner 0,
  * states LEASED, DELAYED, QUEUED) that the previous kmqd left. */
 void sqs_adopt(struct kmqd *d, struct queue *q);

@@ -423,6 +423,11 @@ bool sqs_fifo(struct sqs *st)
 	return st->fifo;
 }
 
+bool sqs_held(struct sqs *st, uint32_t idx)
+{
+	return st && idx < st->cap && st->ls[idx].state != LS_NONE;
+}
+
 /* sqs_policy_restore - take @p (checked when set, or read back from our
  * own metadata: checked again, defaults where it does not hold) and write
  * the header mirrors that libkmq's fast path reads. */

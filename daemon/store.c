@@ -999,7 +999,7 @@ static int adopt(struct kmqd *d, const char *name)
 	close(mfd);
 	/* kmqd's own id: whatever the last kmqd left mid-operation. Other
 	 * clients may be alive, so a blocked push is retried, not forced. */
-	if (repair_client(&q->fast.v, KMQ_WIRE_KMQD_ID, false, &repaired,
+	if (repair_client(&q->fast.v, q->sqs, KMQ_WIRE_KMQD_ID, false, &repaired,
 			  &corrupt))
 		log_warn("queue %s: slots of the previous kmqd wait for a ring cell",
 			 q->name);
