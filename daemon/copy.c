@@ -31,6 +31,10 @@ void copy_send(struct kmqd *d, struct conn *c, const void *body, size_t len)
 		conn_reply_err(c, -EPERM, "opened without KMQ_OPEN_SEND");
 		return;
 	}
+	if (sqs_fifo_queue(q)) {
+		conn_reply_err(c, -EINVAL, "a FIFO queue takes SQS sends only (a group id is required)");
+		return;
+	}
 	memcpy(&io, b, sizeof(io));
 	off = sizeof(io);
 	for (i = 0; i < io.count; i++) {	/* lengths checked in frame.c */
@@ -107,6 +111,10 @@ void copy_recv(struct kmqd *d, struct conn *c, const void *body, size_t len)
 
 	if (!(conn_open_flags(c) & KMQ_OPEN_RECV)) {
 		conn_reply_err(c, -EPERM, "opened without KMQ_OPEN_RECV");
+		return;
+	}
+	if (sqs_fifo_queue(q)) {
+		sqs_fifo_plain_recv(d, c, body, len);
 		return;
 	}
 	memcpy(&io, body, sizeof(io));
@@ -221,7 +229,8 @@ static int events_now(struct queue *q, __u32 events)
 	struct kmq_view *v = queue_view(q);
 	int ev = 0;
 
-	if ((events & KMQ_READABLE) && kmq_ring_peek(&v->ready))
+	if ((events & KMQ_READABLE) && (kmq_ring_peek(&v->ready) ||
+					sqs_readable(q)))
 		ev |= KMQ_READABLE;
 	if ((events & KMQ_WRITABLE) && kmq_ring_peek(&v->free) &&
 	    kmq_ring_pushable(&v->ready))

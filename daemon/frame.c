@@ -42,6 +42,10 @@ static const char *const cmd_names[] = {
 	[KMQ_WIRE_OPEN] = "OPEN", [KMQ_WIRE_REATTACH] = "REATTACH",
 	[KMQ_WIRE_SEND] = "SEND", [KMQ_WIRE_RECV] = "RECV",
 	[KMQ_WIRE_WAIT] = "WAIT", [KMQ_WIRE_SUBSCRIBE] = "SUBSCRIBE",
+	[KMQ_WIRE_GET_POLICY] = "GET_POLICY", [KMQ_WIRE_SET_POLICY] = "SET_POLICY",
+	[KMQ_WIRE_PURGE] = "PURGE", [KMQ_WIRE_MOVE] = "MOVE",
+	[KMQ_WIRE_SQS_SEND] = "SQS_SEND", [KMQ_WIRE_SQS_RECV] = "SQS_RECV",
+	[KMQ_WIRE_SQS_DELETE] = "SQS_DELETE", [KMQ_WIRE_SQS_CHVIS] = "SQS_CHVIS",
 };
 
 const char *frame_cmd_name(unsigned int cmd)
@@ -100,6 +104,81 @@ static int check_send(const unsigned char *b, size_t len, const char **why)
 	return 0;
 }
 
+/* id_field_ok - a group or deduplication id field: NUL-terminated,
+ * zero-padded (its characters are checked by the command). */
+static bool id_field_ok(const char f[KMQ_GROUP_LEN])
+{
+	const char *z = memchr(f, 0, KMQ_GROUP_LEN);
+
+	return z && frame_zero(z, (size_t)(f + KMQ_GROUP_LEN - z));
+}
+
+/* The output fields of a kmq_sqsmsg and its pointers: zero in requests. */
+static bool sqsmsg_out_zero(const struct kmq_sqsmsg *m)
+{
+	return !m->body && !m->attrs && !m->status && !m->receive_count &&
+	       !m->id && !m->receipt && !m->sent_ns && !m->first_receive_ns &&
+	       !m->seq && !m->sender_pid && !m->sender_uid &&
+	       ZERO(m->reserved);
+}
+
+static int check_sqs_send(const unsigned char *b, size_t len, const char **why)
+{
+	struct kmq_sqsio io;
+	size_t off = sizeof(io);
+	__u32 i;
+
+	memcpy(&io, b, sizeof(io));
+	WANT(!(io.flags & ~KMQ_IO_NONBLOCK) && !io.visibility_s,
+	     "SQS_SEND: unknown flags or a visibility");
+	for (i = 0; i < io.count; i++) {
+		struct kmq_sqsmsg m;
+		__u64 pa, pb;
+
+		WANT(len - off >= sizeof(m), "SQS_SEND: message beyond the frame");
+		memcpy(&m, b + off, sizeof(m));
+		off += sizeof(m);
+		WANT(sqsmsg_out_zero(&m), "SQS_SEND: nonzero pointer, reserved or output field");
+		WANT(id_field_ok(m.group) && id_field_ok(m.dedup),
+		     "SQS_SEND: group or dedup id not NUL-terminated and zero-padded");
+		WANT(m.len <= KMQ_MSG_MAX && m.attr_len <= KMQ_MSG_MAX,
+		     "SQS_SEND: message longer than KMQ_MSG_MAX");
+		pa = KMQ_WIRE_PAD8(m.attr_len);
+		pb = KMQ_WIRE_PAD8(m.len);
+		WANT(len - off >= pa + pb, "SQS_SEND: payload beyond the frame");
+		WANT(frame_zero(b + off + m.attr_len, pa - m.attr_len) &&
+		     frame_zero(b + off + pa + m.len, pb - m.len),
+		     "SQS_SEND: nonzero padding");
+		off += pa + pb;
+	}
+	WANT(off == len, "SQS_SEND: bytes after the last message");
+	return 0;
+}
+
+static int check_sqs_recv(const unsigned char *b, size_t len, const char **why)
+{
+	struct kmq_sqsio io;
+	__u32 i;
+
+	memcpy(&io, b, sizeof(io));
+	WANT(!(io.flags & ~(KMQ_IO_NONBLOCK | KMQ_SQSIO_VISIBILITY)),
+	     "SQS_RECV: unknown flags");
+	WANT(io.flags & KMQ_SQSIO_VISIBILITY ? io.visibility_s <= KMQ_VISIBILITY_MAX
+					     : !io.visibility_s,
+	     "SQS_RECV: visibility out of range or without its flag");
+	WANT(len == sizeof(io) + io.count * sizeof(struct kmq_sqsmsg),
+	     "SQS_RECV: body length does not match the count");
+	for (i = 0; i < io.count; i++) {
+		struct kmq_sqsmsg m;
+
+		memcpy(&m, b + sizeof(io) + i * sizeof(m), sizeof(m));
+		WANT(sqsmsg_out_zero(&m) && !m.flags && !m.delay_s &&
+		     ZERO(m.group) && ZERO(m.dedup),
+		     "SQS_RECV: nonzero field besides the rooms");
+	}
+	return 0;
+}
+
 int frame_check_body(unsigned int cmd, const void *body, size_t len,
 		     const char **why)
 {
@@ -117,7 +196,8 @@ int frame_check_body(unsigned int cmd, const void *body, size_t len,
 		WANT(frame_name_ok(k->name), "bad queue name");
 		WANT(k->type == KMQ_TYPE_QUEUE, "unknown queue type");
 		WANT(!(k->mode & ~0777U), "mode beyond 0777");
-		WANT(!(k->flags & ~KMQ_CREATE_EXCL), "unknown create flags");
+		WANT(!(k->flags & ~(KMQ_CREATE_EXCL | KMQ_CREATE_FIFO)),
+		     "unknown create flags");
 		WANT(!k->open_flags, "CREATE cannot open: use OPEN");
 		WANT(ZERO(k->reserved), "nonzero reserved field");
 		return 0;
@@ -188,6 +268,68 @@ int frame_check_body(unsigned int cmd, const void *body, size_t len,
 		WANT(w->events && !(w->events & ~(KMQ_READABLE | KMQ_WRITABLE)),
 		     "WAIT: events not READABLE|WRITABLE");
 		WANT(!w->flags && ZERO(w->reserved), "nonzero reserved field");
+		return 0;
+	}
+	case KMQ_WIRE_GET_POLICY:
+	case KMQ_WIRE_PURGE: {
+		const struct kmq_name *n = body;
+
+		WANT_LEN(*n);
+		WANT(frame_name_ok(n->name), "bad queue name");
+		WANT(ZERO(n->reserved), "nonzero reserved field");
+		return 0;
+	}
+	case KMQ_WIRE_SET_POLICY: {
+		const struct kmq_policy *p = body;
+
+		WANT_LEN(*p);
+		WANT(frame_name_ok(p->name), "bad queue name");
+		WANT(frame_name_ok(p->dlq) || ZERO(p->dlq), "bad dead-letter queue name");
+		WANT(!p->reserved0 && ZERO(p->reserved), "nonzero reserved field");
+		return 0;
+	}
+	case KMQ_WIRE_MOVE: {
+		const struct kmq_move *m = body;
+
+		WANT_LEN(*m);
+		WANT(frame_name_ok(m->src) && frame_name_ok(m->dst), "bad queue name");
+		WANT(m->count >= 1, "MOVE: count 0");
+		WANT(!m->flags && ZERO(m->reserved), "nonzero reserved field");
+		return 0;
+	}
+	case KMQ_WIRE_SQS_SEND:
+	case KMQ_WIRE_SQS_RECV: {
+		struct kmq_sqsio io;
+
+		WANT(len >= sizeof(io), "body shorter than struct kmq_sqsio");
+		memcpy(&io, b, sizeof(io));
+		WANT(!io.msgs && !io.done && ZERO(io.reserved),
+		     "nonzero pointer, output or reserved field");
+		WANT(io.count >= 1 && io.count <= KMQ_SQS_BATCH_MAX,
+		     "message count not 1..KMQ_SQS_BATCH_MAX");
+		if (cmd == KMQ_WIRE_SQS_SEND)
+			return check_sqs_send(b, len, why);
+		return check_sqs_recv(b, len, why);
+	}
+	case KMQ_WIRE_SQS_DELETE:
+	case KMQ_WIRE_SQS_CHVIS: {
+		struct kmq_receipts rs;
+		__u32 i;
+
+		WANT(len >= sizeof(rs), "body shorter than struct kmq_receipts");
+		memcpy(&rs, b, sizeof(rs));
+		WANT(!rs.receipts && !rs.done && ZERO(rs.reserved),
+		     "nonzero pointer, output or reserved field");
+		WANT(rs.count >= 1 && rs.count <= KMQ_SQS_BATCH_MAX,
+		     "receipt count not 1..KMQ_SQS_BATCH_MAX");
+		WANT(len == sizeof(rs) + rs.count * sizeof(struct kmq_receipt),
+		     "body length does not match the count");
+		for (i = 0; i < rs.count; i++) {
+			struct kmq_receipt r;
+
+			memcpy(&r, b + sizeof(rs) + i * sizeof(r), sizeof(r));
+			WANT(!r.status, "nonzero status in a request");
+		}
 		return 0;
 	}
 	case KMQ_WIRE_SUBSCRIBE: {

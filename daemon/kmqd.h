@@ -4,7 +4,8 @@
  * One concept per file: main.c (options, start-up, shutdown), config.c,
  * log.c, loop.c (epoll, timers, signals), server.c (socket, connections,
  * framing), frame.c (request validation), store.c (the shm queue store),
- * repair.c, copy.c (the copying path and waits), events.c (SUBSCRIBE).
+ * repair.c, copy.c (the copying path and waits), sqs.c (SQS semantics),
+ * events.c (SUBSCRIBE).
  * kmqd is single-threaded: nothing here is locked.
  */
 #ifndef KMQD_H
@@ -169,6 +170,20 @@ struct conn_copy {
 	struct conn_copy *wnext;	/* the queue's waiters */
 };
 struct conn_copy *conn_copy(struct conn *c);
+/* sqs.c's state of a connection: a parked SQS_RECV (long polling). */
+struct conn_sqs {
+	bool waiting;
+	unsigned char req[sizeof(struct kmq_sqsio) +
+			  KMQ_SQS_BATCH_MAX * sizeof(struct kmq_sqsmsg)];
+	uint64_t deadline;		/* monotonic ns; 0: no limit */
+	struct timer timer;		/* the deadline, or a look again */
+	struct conn *conn;
+	struct conn_sqs *next;		/* the queue's parked receivers */
+	/* a plain RECV of a FIFO queue: leased until the reply left */
+	uint64_t held[KMQ_BATCH_MAX];
+	unsigned int nheld;
+};
+struct conn_sqs *conn_sqs(struct conn *c);
 void conn_subscribe(struct conn *c);
 /* Call @fn on every connection. */
 void conn_for_each(struct kmqd *d, void (*fn)(struct conn *c, void *arg),
@@ -248,7 +263,15 @@ void queue_requeue(struct kmqd *d, struct queue *q, uint32_t idx);
 void queue_client_done(struct queue *q, struct qclient *qc);
 /* queue_maybe_free - free @q if deleted and unused; true if it was. */
 bool queue_maybe_free(struct kmqd *d, struct queue *q);
-/* queue_persist - write @q's trusted metadata (geometry, owner, clients). */
+/* The SQS state of @q (sqs.c's), its owner, and the permission check of
+ * OPEN for @flags (KMQ_OPEN_*): 0 or -EACCES. */
+struct sqs *queue_sqs(struct queue *q);
+uid_t queue_uid(const struct queue *q);
+/* The queue after @q in name order (store_nth(d, 0) is the first), NULL. */
+struct queue *queue_next(struct queue *q);
+int store_permission(const struct queue *q, struct conn *c, uint32_t flags);
+/* queue_persist - write @q's trusted metadata (geometry, owner, clients,
+ * the SQS policy). */
 int queue_persist(struct queue *q);
 
 /* ---- repair.c ---------------------------------------------------------- */
@@ -256,9 +279,10 @@ int queue_persist(struct queue *q);
 /* repair_client - give back what client @id left on @v (the uapi header's
  * "Crash repair"). @force: no client is left, so a cell that blocks a push
  * is damage and is released. Returns how many slots still wait for a ring
- * cell (0: done); counts into *@repaired and *@corrupt. */
-unsigned int repair_client(struct kmq_view *v, uint32_t id, bool force,
-			   __u64 *repaired, __u64 *corrupt);
+ * cell (0: done); counts into *@repaired and *@corrupt. Slots kmqd holds
+ * (sqs_held() of @st, whatever their header says) are left alone. */
+unsigned int repair_client(struct kmq_view *v, struct sqs *st, uint32_t id,
+			   bool force, __u64 *repaired, __u64 *corrupt);
 /* repair_orphan - one repair pass for orphan @qc of @q; when it is done,
  * frees the id (queue_client_done). Returns true while slots still wait:
  * the caller retries on @q's repair timer (repair_kick). */
@@ -280,6 +304,51 @@ void copy_abandon(struct kmqd *d, struct conn *c);
 void copy_cancel(struct kmqd *d, struct conn *c);
 /* copy_queue_event - @q's wake eventfd fired: retry its parked WAITs. */
 void copy_queue_event(struct kmqd *d, struct queue *q);
+
+/* ---- sqs.c ------------------------------------------------------------- */
+
+/* sqs_init - the params directory (test knobs) and the retention sweep. */
+int sqs_init(struct kmqd *d);
+void sqs_fini(struct kmqd *d);
+/* sqs_queue_new - SQS state for @q (a FIFO queue with @fifo), with the
+ * default policy; NULL without memory. sqs_queue_free undoes it. */
+struct sqs *sqs_queue_new(struct kmqd *d, struct queue *q, bool fifo);
+void sqs_queue_free(struct kmqd *d, struct sqs *st);
+/* The policy to persist, and one read back from the metadata. */
+const struct kmq_policy *sqs_policy(struct sqs *st);
+void sqs_policy_restore(struct sqs *st, const struct kmq_policy *p);
+bool sqs_fifo(struct sqs *st);
+/* sqs_held - does kmqd hold slot @idx (leased, delayed, queued, a push
+ * pending)? Crash repair leaves such a slot alone whatever its header
+ * says: a client id there is a scribble. @st may be NULL. */
+bool sqs_held(struct sqs *st, uint32_t idx);
+/* sqs_adopt - after a restart: take back the kernel-held slots (owner 0,
+ * states LEASED, DELAYED, QUEUED) that the previous kmqd left. */
+void sqs_adopt(struct kmqd *d, struct queue *q);
+/* sqs_info - the SQS counters of @q into @info (and held corrected). */
+void sqs_info(struct queue *q, struct kmq_info *info);
+/* Requests (checked by frame.c). */
+void sqs_get_policy(struct kmqd *d, struct conn *c, const struct kmq_name *n);
+void sqs_set_policy(struct kmqd *d, struct conn *c, const struct kmq_policy *p);
+void sqs_purge(struct kmqd *d, struct conn *c, const struct kmq_name *n);
+void sqs_move(struct kmqd *d, struct conn *c, const struct kmq_move *m);
+void sqs_send(struct kmqd *d, struct conn *c, const void *body, size_t len);
+void sqs_recv(struct kmqd *d, struct conn *c, const void *body, size_t len);
+void sqs_settle(struct kmqd *d, struct conn *c, const void *body, size_t len,
+		bool chvis);
+/* sqs_cancel - @c goes: drop its parked SQS_RECV, and make what a plain
+ * FIFO receive held for it visible again. */
+void sqs_cancel(struct kmqd *d, struct conn *c);
+/* sqs_flushed - @c's reply left kmqd: delete what it carried (FIFO). */
+void sqs_flushed(struct conn *c);
+/* A FIFO queue's plain SEND (refused) and RECV (receive and delete under
+ * the group rules), for copy.c; sqs_readable: a FIFO group is ready. */
+bool sqs_fifo_queue(struct queue *q);
+void sqs_fifo_plain_recv(struct kmqd *d, struct conn *c, const void *body,
+			 size_t len);
+bool sqs_readable(struct queue *q);
+/* sqs_queue_event - @q's notify FIFO fired: retry its parked receivers. */
+void sqs_queue_event(struct kmqd *d, struct queue *q);
 
 /* ---- events.c ---------------------------------------------------------- */
 
@@ -318,6 +387,9 @@ struct kmqd {
 	uint64_t bytes;			/* memory of all queues */
 	int queues_dir, meta_dir;	/* directories of the state dir */
 	int wake_dir, notify_dir;
+	int params_dir;			/* <state_dir>/params: test knobs */
+	int groups_dir;			/* <state_dir>/groups: FIFO records */
+	struct timer sweep;		/* retention, once a second */
 };
 
 #endif /* KMQD_H */

@@ -260,7 +260,8 @@ int main(int argc, char **argv)
 	};
 	struct kmqd d = { .epfd = -1, .sigfd = -1, .listen_fd = -1,
 			  .queues_dir = -1, .meta_dir = -1,
-			  .wake_dir = -1, .notify_dir = -1,
+			  .wake_dir = -1, .notify_dir = -1, .params_dir = -1,
+			  .groups_dir = -1,
 			  .config_path = KMQD_CONFIG_PATH };
 	bool test = false;
 	struct kmqd_genl *genl = NULL;

@@ -102,8 +102,8 @@ static int put(struct kmq_view *v, struct kmq_ring *r, __u32 idx, __u32 state,
 	return -EIO;
 }
 
-unsigned int repair_client(struct kmq_view *v, uint32_t me, bool force,
-			   __u64 *repaired, __u64 *corrupt)
+unsigned int repair_client(struct kmq_view *v, struct sqs *st, uint32_t me,
+			   bool force, __u64 *repaired, __u64 *corrupt)
 {
 	__u32 cap = v->free.cap, busy = 0, j;
 	int err_free = 0, err_ready = 0;
@@ -129,6 +129,12 @@ unsigned int repair_client(struct kmq_view *v, uint32_t me, bool force,
 
 		if (kmq_load(&s->owner) != me || (map[j / 8] & (1U << (j % 8))))
 			continue;
+		/* Held by kmqd (sqs.c: owner 0): a client id here is a
+		 * scribble, and pushing the slot would put it in two places. */
+		if (sqs_held(st, j)) {
+			(*corrupt)++;
+			continue;
+		}
 		state = kmq_load(&s->state);
 		switch (state) {
 		case KMQ_SLOT_CLAIMED:
@@ -189,8 +195,8 @@ bool repair_orphan(struct kmqd *d, struct queue *q, struct qclient *qc)
 	uint32_t id = qc->id;
 	pid_t pid = qc->pid;
 
-	busy = repair_client(queue_view(q), id, !anyone_left(q), &repaired,
-			     &corrupt);
+	busy = repair_client(queue_view(q), queue_sqs(q), id, !anyone_left(q),
+			     &repaired, &corrupt);
 	queue_count(q, repaired, corrupt);
 	if (repaired || corrupt)
 		store_wake(q, KMQ_WAKE_READERS | KMQ_WAKE_WRITERS);

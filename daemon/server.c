@@ -61,6 +61,7 @@ struct conn {
 	uint32_t open_flags;
 	bool subscribed;
 	struct conn_copy copy;	/* copy.c's */
+	struct conn_sqs sqs;	/* sqs.c's */
 };
 
 static struct conn *dead_conns;
@@ -75,6 +76,7 @@ uint32_t conn_open_flags(const struct conn *c) { return c->open_flags; }
 bool conn_subscribed(const struct conn *c) { return c->subscribed; }
 void conn_subscribe(struct conn *c) { c->subscribed = true; }
 struct conn_copy *conn_copy(struct conn *c) { return &c->copy; }
+struct conn_sqs *conn_sqs(struct conn *c) { return &c->sqs; }
 
 void conn_set_queue(struct conn *c, struct queue *q, uint32_t id,
 		    uint32_t flags)
@@ -142,6 +144,7 @@ static void conn_close(struct conn *c, const char *why)
 	c->fd = -1;
 	if (c->q) {
 		copy_cancel(d, c);
+		sqs_cancel(d, c);
 		copy_abandon(d, c);
 		store_hangup(d, c);
 	}
@@ -202,6 +205,7 @@ static bool flush(struct conn *c)
 			c->out_tail = &c->out;
 		if (o->reply) {
 			copy_flushed(c);
+			sqs_flushed(c);
 			c->busy = false;
 			c->reply_queued = false;
 		} else {
@@ -405,6 +409,34 @@ static void dispatch(struct conn *c)
 		break;
 	case KMQ_WIRE_TOPIC:
 		topic_cmd(d, c, b, c->hdr.len);
+		break;
+	case KMQ_WIRE_GET_POLICY:
+		sqs_get_policy(d, c, b);
+		break;
+	case KMQ_WIRE_SET_POLICY:
+		sqs_set_policy(d, c, b);
+		break;
+	case KMQ_WIRE_PURGE:
+		sqs_purge(d, c, b);
+		break;
+	case KMQ_WIRE_MOVE:
+		sqs_move(d, c, b);
+		break;
+	case KMQ_WIRE_SQS_SEND:
+	case KMQ_WIRE_SQS_RECV:
+	case KMQ_WIRE_SQS_DELETE:
+	case KMQ_WIRE_SQS_CHVIS:
+		if (!c->q) {
+			conn_reply_err(c, -EBADF, "no queue is open on this connection");
+			break;
+		}
+		if (cmd == KMQ_WIRE_SQS_SEND)
+			sqs_send(d, c, b, c->hdr.len);
+		else if (cmd == KMQ_WIRE_SQS_RECV)
+			sqs_recv(d, c, b, c->hdr.len);
+		else
+			sqs_settle(d, c, b, c->hdr.len,
+				   cmd == KMQ_WIRE_SQS_CHVIS);
 		break;
 	}
 }

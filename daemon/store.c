@@ -31,7 +31,10 @@
 #define META_MAGIC	0x4d514d4bU	/* "KMQM" */
 #define META_VERSION	1
 #define FEATURES	(KMQ_FEAT_RINGS | KMQ_FEAT_COPY | KMQ_FEAT_MMAP | \
-			 KMQ_FEAT_REPAIR)
+			 KMQ_FEAT_REPAIR | KMQ_FEAT_LEASES | KMQ_FEAT_DELAY | \
+			 KMQ_FEAT_FIFO)
+#define META_FIFO	(1U << 0)	/* meta_hdr.flags: a FIFO queue */
+#define META_SQS_MAGIC	0x50514d4bU	/* "KMQP": the policy trailer */
 #define REQUEUE_MAX	KMQ_BATCH_MAX
 
 struct meta_hdr {
@@ -39,7 +42,14 @@ struct meta_hdr {
 	char name[KMQ_NAME_LEN];
 	__u32 type, capacity, max_msg_size, mode, uid, gid;
 	__u64 created_ns;
-	__u32 nclients, pad;
+	__u32 nclients, flags;		/* META_* */
+};
+
+/* After the clients: the SQS policy (absent in files of older kmqds: the
+ * defaults then). */
+struct meta_sqs {
+	__u32 magic, pad;
+	struct kmq_policy policy;
 };
 
 struct meta_client {
@@ -62,6 +72,8 @@ struct queue {
 	int notify_fd;			/* FIFO notify/NAME: read by kmqd */
 	struct kmq_fast fast;		/* kmqd's own handle: KMQ_WIRE_KMQD_ID */
 	bool deleted;
+	bool fifo;			/* a FIFO queue (".fifo") */
+	struct sqs *sqs;		/* sqs.c's state */
 	struct qclient *clients;
 	unsigned int nclients;		/* entries used in clients[] */
 	unsigned int ccap;
@@ -78,6 +90,9 @@ struct kmq_view *queue_view(struct queue *q) { return &q->fast.v; }
 uint32_t queue_capacity(const struct queue *q) { return q->l.capacity; }
 const char *queue_name(const struct queue *q) { return q->name; }
 struct conn_copy **queue_waiters(struct queue *q) { return &q->waiters; }
+struct sqs *queue_sqs(struct queue *q) { return q->sqs; }
+uid_t queue_uid(const struct queue *q) { return q->uid; }
+struct queue *queue_next(struct queue *q) { return q->next; }
 
 struct qclient *queue_clients(struct queue *q, unsigned int *n)
 {
@@ -120,6 +135,7 @@ int queue_persist(struct queue *q)
 	struct kmqd *d = q->d;
 	struct meta_hdr h;
 	struct meta_client *mc;
+	struct meta_sqs ms;
 	char tmp[KMQ_NAME_LEN + 8];
 	unsigned int i, n = 0;
 	size_t len;
@@ -138,6 +154,7 @@ int queue_persist(struct queue *q)
 	h.uid = q->uid;
 	h.gid = q->gid;
 	h.created_ns = q->created_ns;
+	h.flags = q->fifo ? META_FIFO : 0;
 	mc = calloc(q->nclients + 1, sizeof(*mc));
 	if (!mc)
 		return -ENOMEM;
@@ -162,8 +179,13 @@ int queue_persist(struct queue *q)
 		goto out;
 	}
 	len = n * sizeof(*mc);
+	memset(&ms, 0, sizeof(ms));
+	ms.magic = META_SQS_MAGIC;
+	if (q->sqs)
+		ms.policy = *sqs_policy(q->sqs);
 	if (write(fd, &h, sizeof(h)) != sizeof(h) ||
-	    (len && write(fd, mc, len) != (ssize_t)len))
+	    (len && write(fd, mc, len) != (ssize_t)len) ||
+	    write(fd, &ms, sizeof(ms)) != sizeof(ms))
 		err = errno ? -errno : -EIO;
 	close(fd);
 	if (!err && renameat(d->meta_dir, tmp, d->meta_dir, q->name) < 0)
@@ -187,6 +209,7 @@ static void on_queue_wake(struct kmqd *d, void *arg, uint32_t revents)
 		;
 	copy_queue_event(d, q);
 	topic_queue_event(d, q);	/* a topic's inbox: drain it */
+	sqs_queue_event(d, q);
 }
 
 static void queue_link(struct kmqd *d, struct queue *q)
@@ -219,6 +242,8 @@ static void queue_free(struct kmqd *d, struct queue *q)
 	unsigned int i;
 
 	timer_cancel(d, &q->repair_timer);
+	if (q->sqs)
+		sqs_queue_free(d, q->sqs);
 	for (i = 0; i < q->nclients; i++) {
 		if (q->clients[i].pidfd >= 0) {
 			kmqd_loop_del(d, q->clients[i].pidfd);
@@ -292,7 +317,8 @@ static int queue_setup(struct kmqd *d, struct queue *q, int fd)
 	if (err)
 		return err;
 	kmq_fast_init(&q->fast, q->base, &q->l, KMQ_WIRE_KMQD_ID);
-	return 0;
+	q->sqs = sqs_queue_new(d, q, q->fifo);
+	return q->sqs ? 0 : -ENOMEM;
 }
 
 struct queue *store_find(struct kmqd *d, const char *name)
@@ -352,11 +378,12 @@ void store_info(struct queue *q, struct kmq_info *info)
 	info->received = head < tail ? head : tail;
 	info->repaired = q->repaired;
 	info->corrupt = q->corrupt + q->fast.corrupt;
+	sqs_info(q, info);
 }
 
 /* ---- permissions (as kmq.ko: uid 0 stands for the capabilities) ---------- */
 
-static int permission(const struct queue *q, struct conn *c, __u32 flags)
+int store_permission(const struct queue *q, struct conn *c, uint32_t flags)
 {
 	__u32 want = 0, bits;
 
@@ -384,6 +411,15 @@ void store_create(struct kmqd *d, struct conn *c, const struct kmq_create *k)
 	struct queue *q;
 	int fd, err;
 
+	{
+		size_t n = strnlen(k->name, KMQ_NAME_LEN);
+		bool fifo_name = n > 5 && !strcmp(k->name + n - 5, ".fifo");
+
+		if (fifo_name != !!(k->flags & KMQ_CREATE_FIFO)) {
+			conn_reply_err(c, -EINVAL, "a FIFO queue needs KMQ_CREATE_FIFO and a name ending in .fifo, and only it");
+			return;
+		}
+	}
 	err = kmq_layout_compute(&l, k->capacity, k->max_msg_size);
 	if (err) {
 		conn_reply_err(c, err, "capacity must be 1..%u and max_msg_size 1..%u",
@@ -422,8 +458,10 @@ void store_create(struct kmqd *d, struct conn *c, const struct kmq_create *k)
 	q->uid = conn_uid(c);
 	q->gid = conn_gid(c);
 	q->mode = k->mode;
+	q->fifo = !!(k->flags & KMQ_CREATE_FIFO);
 	q->created_ns = real_ns();
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", q->name);
+	unlinkat(d->groups_dir, q->name, 0);	/* a stale one */
 	fd = openat(d->queues_dir, tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
 		    0600);
 	if (fd < 0) {
@@ -441,6 +479,7 @@ void store_create(struct kmqd *d, struct conn *c, const struct kmq_create *k)
 	if (err)
 		goto err_unlink;
 	kmq_layout_init(q->base, &l, FEATURES, q->created_ns);
+	sqs_policy_restore(q->sqs, sqs_policy(q->sqs));	/* header mirrors */
 	err = queue_persist(q);
 	if (err)
 		goto err_unlink;
@@ -486,6 +525,7 @@ void store_delete(struct kmqd *d, struct conn *c, const char *name)
 	unlinkat(d->meta_dir, q->name, 0);
 	unlinkat(d->wake_dir, q->name, 0);
 	unlinkat(d->notify_dir, q->name, 0);
+	unlinkat(d->groups_dir, q->name, 0);
 	queue_unlink(d, q);
 	q->deleted = true;
 	conn_reply(c, 0, NULL, 0, NULL, 0);
@@ -632,7 +672,7 @@ void store_open(struct kmqd *d, struct conn *c, const struct kmq_open *o)
 		conn_reply_err(c, -ENOENT, "no queue %.*s", KMQ_NAME_LEN, o->name);
 		return;
 	}
-	err = permission(q, c, o->flags);
+	err = store_permission(q, c, o->flags);
 	if (err) {
 		conn_reply_err(c, err, "uid %u may not %s%s%s queue %s (mode %04o, uid %u, gid %u)",
 			       conn_uid(c),
@@ -640,6 +680,11 @@ void store_open(struct kmqd *d, struct conn *c, const struct kmq_open *o)
 			       o->flags & KMQ_OPEN_SEND ? "send to " : "",
 			       o->flags & KMQ_OPEN_RECV ? "receive from " : "",
 			       q->name, q->mode, q->uid, q->gid);
+		return;
+	}
+	if (q->fifo && (o->flags & KMQ_OPEN_MAP)) {
+		conn_reply_err(c, -EOPNOTSUPP, "FIFO queue %s cannot be mapped: use the copying path",
+			       q->name);
 		return;
 	}
 	qc = client_alloc(q);
@@ -880,6 +925,7 @@ static int adopt(struct kmqd *d, const char *name)
 	q->uid = h.uid;
 	q->gid = h.gid;
 	q->mode = h.mode;
+	q->fifo = !!(h.flags & META_FIFO);
 	q->created_ns = h.created_ns;
 	fd = openat(d->queues_dir, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -946,14 +992,24 @@ static int adopt(struct kmqd *d, const char *name)
 				close(qc->pidfd), qc->pidfd = -1;
 		}
 	}
+	{
+		struct meta_sqs ms;
+
+		if (i == h.nclients && read(mfd, &ms, sizeof(ms)) == sizeof(ms) &&
+		    ms.magic == META_SQS_MAGIC)
+			sqs_policy_restore(q->sqs, &ms.policy);
+		else
+			sqs_policy_restore(q->sqs, sqs_policy(q->sqs));
+	}
 	close(mfd);
 	/* kmqd's own id: whatever the last kmqd left mid-operation. Other
 	 * clients may be alive, so a blocked push is retried, not forced. */
-	if (repair_client(&q->fast.v, KMQ_WIRE_KMQD_ID, false, &repaired,
+	if (repair_client(&q->fast.v, q->sqs, KMQ_WIRE_KMQD_ID, false, &repaired,
 			  &corrupt))
 		log_warn("queue %s: slots of the previous kmqd wait for a ring cell",
 			 q->name);
 	queue_count(q, repaired, corrupt);
+	sqs_adopt(d, q);
 	queue_persist(q);
 	log_info("queue %s: adopted (%u clients from before the restart%s)",
 		 q->name, queue_refs(q),
@@ -1020,6 +1076,8 @@ int store_init(struct kmqd *d)
 		err = mkdir_0700(dirfd, "wake");
 	if (!err)
 		err = mkdir_0700(dirfd, "notify");
+	if (!err)
+		err = mkdir_0700(dirfd, "groups");
 	if (err) {
 		close(dirfd);
 		return err;
@@ -1028,11 +1086,15 @@ int store_init(struct kmqd *d)
 	d->meta_dir = openat(dirfd, "meta", O_DIRECTORY | O_CLOEXEC);
 	d->wake_dir = openat(dirfd, "wake", O_DIRECTORY | O_CLOEXEC);
 	d->notify_dir = openat(dirfd, "notify", O_DIRECTORY | O_CLOEXEC);
+	d->groups_dir = openat(dirfd, "groups", O_DIRECTORY | O_CLOEXEC);
 	close(dirfd);
 	if (d->queues_dir < 0 || d->meta_dir < 0 || d->wake_dir < 0 ||
-	    d->notify_dir < 0)
+	    d->notify_dir < 0 || d->groups_dir < 0)
 		return -errno;
 
+	err = sqs_init(d);
+	if (err)
+		return err;
 	fd = dup(d->meta_dir);
 	dir = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!dir)
@@ -1075,4 +1137,7 @@ void store_fini(struct kmqd *d)
 		close(d->wake_dir);
 	if (d->notify_dir >= 0)
 		close(d->notify_dir);
+	if (d->groups_dir >= 0)
+		close(d->groups_dir);
+	sqs_fini(d);
 }

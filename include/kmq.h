@@ -212,10 +212,10 @@ const char *kmq_strerror(int err);
  * and pay nothing for any of it: a plain receive is a receive and delete at
  * once, and a plain send is never delayed nor held to the policy's
  * max_msg_size (as KMQ_IOC_SEND); use kmq_send_msgs() for the queue's
- * DelaySeconds and MaximumMessageSize. The calls below go through the queue's owner (kmq.ko's SQS ioctls)
+ * DelaySeconds and MaximumMessageSize. The calls below go through the queue's owner (kmq.ko's SQS ioctls, or kmqd)
  * except kmq_send_msgs() on a mapped standard queue without delay, which
  * writes attributes and body in place on the fast path.
- * Backend "shm": -EOPNOTSUPP until kmqd serves these.
+ * Backend "shm": kmqd serves them (its SQS commands) with the same rules.
  */
 
 /* kmq_receive() timeout that means "the queue's ReceiveMessageWaitTimeSeconds"

@@ -80,6 +80,40 @@
  *            deleted, a client repaired, config reloaded...). A subscriber
  *            that does not read loses events, not its connection.
  *
+ * SQS semantics: the SQS ioctls of the uapi header, with the same rules,
+ * errors and counters, served by kmqd. User pointers of the uapi structs
+ * (kmq_sqsio.msgs, kmq_sqsmsg.body/attrs, kmq_receipts.receipts) must be 0:
+ * the data follows in the frame instead.
+ *
+ * GET_POLICY struct kmq_name                           -> struct kmq_policy
+ * SET_POLICY struct kmq_policy (name and dlq fields valid or, dlq, all
+ *            zero; reserved zero)                      -> empty
+ * PURGE      struct kmq_name                           -> empty
+ * MOVE       struct kmq_move (count >= 1)              -> struct kmq_move
+ *            (count: moved)
+ * SQS_SEND   struct kmq_sqsio (flags: KMQ_IO_NONBLOCK; visibility_s 0),
+ *            then io.count times (struct kmq_sqsmsg with its in fields,
+ *            attr_len attribute bytes, zero padding to 8, len body bytes,
+ *            zero padding to 8)  -> struct kmq_sqsio (done: count), then
+ *            io.count struct kmq_sqsmsg (status, id, seq, flags). Needs an
+ *            OPEN with KMQ_OPEN_SEND. Never waits for a free slot
+ *            (status -EAGAIN). Batches are cut by the client to fit
+ *            KMQ_WIRE_BODY_MAX.
+ * SQS_RECV   struct kmq_sqsio (flags: KMQ_IO_NONBLOCK, KMQ_SQSIO_VISIBILITY;
+ *            timeout_ns as kmq_sqsio: long polling, parked in kmqd as a
+ *            WAIT is), then io.count struct kmq_sqsmsg whose len and
+ *            attr_len are the rooms, every other field zero
+ *                                    -> struct kmq_sqsio (done: received),
+ *            then done times (struct kmq_sqsmsg, and when its status is 0:
+ *            attr_len bytes, padding to 8, len bytes, padding to 8).
+ *            -EAGAIN / -ETIMEDOUT when none came. kmqd may return fewer
+ *            messages than asked to keep the reply within
+ *            KMQ_WIRE_BODY_MAX. Needs KMQ_OPEN_RECV.
+ * SQS_DELETE, SQS_CHVIS
+ *            struct kmq_receipts, then count struct kmq_receipt (status 0)
+ *                                    -> struct kmq_receipts (done), then
+ *            count struct kmq_receipt (status). Needs KMQ_OPEN_RECV.
+ *
  * With kmq.ko serving queues (the kernel backend) kmqd serves none itself:
  * every queue command is answered -EOPNOTSUPP; SUBSCRIBE works.
  *
@@ -129,6 +163,15 @@ enum kmq_wire_cmd {
 	KMQ_WIRE_RECV,
 	KMQ_WIRE_WAIT,
 	KMQ_WIRE_SUBSCRIBE,
+	/* SQS semantics (the uapi header's "SQS semantics"), shm backend */
+	KMQ_WIRE_GET_POLICY,
+	KMQ_WIRE_SET_POLICY,
+	KMQ_WIRE_PURGE,
+	KMQ_WIRE_MOVE,
+	KMQ_WIRE_SQS_SEND,
+	KMQ_WIRE_SQS_RECV,
+	KMQ_WIRE_SQS_DELETE,
+	KMQ_WIRE_SQS_CHVIS,
 	__KMQ_WIRE_CMD_LAST,
 	/* kmqd to client only */
 	KMQ_WIRE_EVENT = 0x100,	/* an event for a subscriber */

@@ -112,7 +112,9 @@ START_TEST(fixed_bodies)
 	k.open_flags = KMQ_OPEN_SEND;
 	BODY_BAD(KMQ_WIRE_CREATE, &k, sizeof(k));
 	k.open_flags = 0;
-	k.flags = 2;
+	k.flags = KMQ_CREATE_FIFO;	/* a FIFO queue: fine here */
+	BODY_OK(KMQ_WIRE_CREATE, &k, sizeof(k));
+	k.flags = 4;
 	BODY_BAD(KMQ_WIRE_CREATE, &k, sizeof(k));
 	k.flags = 0;
 	k.mode = 01000;
@@ -175,6 +177,111 @@ START_TEST(fixed_bodies)
 	BODY_BAD(KMQ_WIRE_REATTACH, &r, sizeof(r));
 	r.client_id = KMQ_CLIENT_MAX + 1;
 	BODY_BAD(KMQ_WIRE_REATTACH, &r, sizeof(r));
+}
+END_TEST
+
+/* The SQS commands: pointers, output and reserved fields must be zero,
+ * lengths exact, ids terminated and zero-padded. */
+START_TEST(sqs_bodies)
+{
+	static unsigned char b[4096];
+	struct kmq_policy p;
+	struct kmq_move mv;
+	struct kmq_sqsio io;
+	struct kmq_sqsmsg m;
+	struct kmq_receipts rs;
+	struct kmq_receipt r;
+	const char *why;
+	size_t len;
+
+	memset(&p, 0, sizeof(p));
+	strcpy(p.name, "q");
+	BODY_OK(KMQ_WIRE_SET_POLICY, &p, sizeof(p));
+	strcpy(p.dlq, "d");
+	BODY_OK(KMQ_WIRE_SET_POLICY, &p, sizeof(p));
+	strcpy(p.dlq, "d/");
+	BODY_BAD(KMQ_WIRE_SET_POLICY, &p, sizeof(p));
+	memset(p.dlq, 0, sizeof(p.dlq));
+	p.reserved[7] = 1;
+	BODY_BAD(KMQ_WIRE_SET_POLICY, &p, sizeof(p));
+	BODY_BAD(KMQ_WIRE_GET_POLICY, &p, sizeof(p));	/* wrong length */
+
+	memset(&mv, 0, sizeof(mv));
+	strcpy(mv.src, "a");
+	strcpy(mv.dst, "b");
+	mv.count = 1;
+	BODY_OK(KMQ_WIRE_MOVE, &mv, sizeof(mv));
+	mv.count = 0;
+	BODY_BAD(KMQ_WIRE_MOVE, &mv, sizeof(mv));
+
+	/* SQS_SEND: one message, 3 attribute bytes and 5 body bytes */
+	memset(&io, 0, sizeof(io));
+	io.count = 1;
+	memset(&m, 0, sizeof(m));
+	m.attr_len = 3;
+	m.len = 5;
+	strcpy(m.group, "g");
+	memset(b, 0, sizeof(b));
+	memcpy(b, &io, sizeof(io));
+	memcpy(b + sizeof(io), &m, sizeof(m));
+	len = sizeof(io) + sizeof(m) + 8 + 8;
+	memset(b + sizeof(io) + sizeof(m), 'a', 3);
+	memset(b + sizeof(io) + sizeof(m) + 8, 'b', 5);
+	BODY_OK(KMQ_WIRE_SQS_SEND, b, len);
+	BODY_BAD(KMQ_WIRE_SQS_SEND, b, len - 1);
+	BODY_BAD(KMQ_WIRE_SQS_SEND, b, len + 8);
+	b[sizeof(io) + sizeof(m) + 3] = 1;		/* padding */
+	BODY_BAD(KMQ_WIRE_SQS_SEND, b, len);
+	b[sizeof(io) + sizeof(m) + 3] = 0;
+	m.body = 0x1000;				/* a pointer */
+	memcpy(b + sizeof(io), &m, sizeof(m));
+	BODY_BAD(KMQ_WIRE_SQS_SEND, b, len);
+	m.body = 0;
+	memset(m.group, 'x', sizeof(m.group));		/* not terminated */
+	memcpy(b + sizeof(io), &m, sizeof(m));
+	BODY_BAD(KMQ_WIRE_SQS_SEND, b, len);
+	memset(m.group, 0, sizeof(m.group));
+	m.attr_len = KMQ_MSG_MAX + 1;
+	memcpy(b + sizeof(io), &m, sizeof(m));
+	BODY_BAD(KMQ_WIRE_SQS_SEND, b, len);
+	io.count = KMQ_SQS_BATCH_MAX + 1;
+	memcpy(b, &io, sizeof(io));
+	BODY_BAD(KMQ_WIRE_SQS_SEND, b, len);
+
+	/* SQS_RECV: rooms only */
+	memset(&io, 0, sizeof(io));
+	io.count = 1;
+	io.flags = KMQ_SQSIO_VISIBILITY;
+	io.visibility_s = KMQ_VISIBILITY_MAX;
+	memset(&m, 0, sizeof(m));
+	m.len = 100;
+	memcpy(b, &io, sizeof(io));
+	memcpy(b + sizeof(io), &m, sizeof(m));
+	BODY_OK(KMQ_WIRE_SQS_RECV, b, sizeof(io) + sizeof(m));
+	io.visibility_s = KMQ_VISIBILITY_MAX + 1;
+	memcpy(b, &io, sizeof(io));
+	BODY_BAD(KMQ_WIRE_SQS_RECV, b, sizeof(io) + sizeof(m));
+	io.visibility_s = 0;
+	memcpy(b, &io, sizeof(io));
+	m.receipt = 5;
+	memcpy(b + sizeof(io), &m, sizeof(m));
+	BODY_BAD(KMQ_WIRE_SQS_RECV, b, sizeof(io) + sizeof(m));
+
+	/* SQS_DELETE / SQS_CHVIS */
+	memset(&rs, 0, sizeof(rs));
+	rs.count = 1;
+	memset(&r, 0, sizeof(r));
+	r.receipt = 1ULL << 20;
+	memcpy(b, &rs, sizeof(rs));
+	memcpy(b + sizeof(rs), &r, sizeof(r));
+	BODY_OK(KMQ_WIRE_SQS_DELETE, b, sizeof(rs) + sizeof(r));
+	BODY_BAD(KMQ_WIRE_SQS_CHVIS, b, sizeof(rs) + 2 * sizeof(r));
+	r.status = -1;
+	memcpy(b + sizeof(rs), &r, sizeof(r));
+	BODY_BAD(KMQ_WIRE_SQS_CHVIS, b, sizeof(rs) + sizeof(r));
+	rs.receipts = 0x1000;
+	memcpy(b, &rs, sizeof(rs));
+	BODY_BAD(KMQ_WIRE_SQS_DELETE, b, sizeof(rs) + sizeof(r));
 }
 END_TEST
 
@@ -353,6 +460,7 @@ int main(void)
 	tcase_add_test(tc, header_checks);
 	tcase_add_test(tc, names);
 	tcase_add_test(tc, fixed_bodies);
+	tcase_add_test(tc, sqs_bodies);
 	tcase_add_test(tc, send_recv_bodies);
 	tcase_add_test(tc, config_default);
 	tcase_add_test(tc, config_file);

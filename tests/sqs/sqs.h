@@ -199,15 +199,26 @@ static inline int st_chvis(struct kmq *q, uint64_t receipt, unsigned int vis)
 	return n < 0 ? n : st;
 }
 
-/* st_param - write a module parameter (the kernel backend's test knobs);
- * returns 0, or -1 when it is not there. The old value in @old. */
+/* st_param - write a test knob of the active backend: kmq.ko's module
+ * parameter, or on the shm backend the file of the same name in kmqd's
+ * params directory ($KMQ_PARAMS, i.e. <state_dir>/params; see
+ * daemon/README.md). Returns 0, or -1 when it is not there. The old value
+ * in @old. */
 static inline int st_param(const char *name, const char *val, char *old,
 			   size_t oldlen)
 {
-	char path[128];
+	const char *b = getenv("KMQ_BACKEND"), *dir = getenv("KMQ_PARAMS");
+	char path[512];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/module/kmq/parameters/%s", name);
+	if (b && !strcmp(b, "shm")) {
+		if (!dir)
+			return -1;
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+	} else {
+		snprintf(path, sizeof(path), "/sys/module/kmq/parameters/%s",
+			 name);
+	}
 	if (old) {
 		f = fopen(path, "r");
 		if (!f)

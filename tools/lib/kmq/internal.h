@@ -261,6 +261,31 @@ KMQ_HIDDEN int kmq_kernel_sqs_settle(struct kmq *q, const uint64_t *receipts,
 				     int *status, unsigned int n,
 				     int visibility_s);
 
+/* shm.c: one request to kmqd on a fresh connection (the reply must be
+ * exactly @rlen bytes when @reply is given), or on @q's connection (the
+ * reply's body in *@reply, valid until the next call). */
+KMQ_HIDDEN int kmq_shm_call_once(unsigned int cmd, const void *body,
+				 size_t len, void *reply, size_t rlen);
+KMQ_HIDDEN int kmq_shm_call(struct kmq *q, unsigned int cmd,
+			    const struct iovec *iov, int n,
+			    const unsigned char **reply, size_t *rlen);
+
+/* shm_sqs.c: the shm backend's SQS ops, over kmqd's SQS commands. */
+KMQ_HIDDEN int kmq_shm_get_policy(const char *name, struct kmq_policy *p);
+KMQ_HIDDEN int kmq_shm_set_policy(const struct kmq_policy *p);
+KMQ_HIDDEN int kmq_shm_purge(const char *name);
+KMQ_HIDDEN int kmq_shm_move(const char *src, const char *dst,
+			    unsigned int max);
+KMQ_HIDDEN int kmq_shm_sqs_send(struct kmq *q, struct kmq_out *const *msgs,
+				const void *const *attrs, const __u32 *alen,
+				unsigned int n);
+KMQ_HIDDEN int kmq_shm_sqs_recv(struct kmq *q, struct kmq_in *msgs,
+				unsigned int n, int visibility_s,
+				int64_t timeout_ns);
+KMQ_HIDDEN int kmq_shm_sqs_settle(struct kmq *q, const uint64_t *receipts,
+				  int *status, unsigned int n,
+				  int visibility_s);
+
 /* copy.c: the copying path over KMQ_IOC_SEND/RECV, and borrows on it. */
 KMQ_HIDDEN int kmq_ioc_send(struct kmq *q, const struct kmq_iov *msgs,
 			    unsigned int n, __u64 *ids, int64_t timeout_ns);

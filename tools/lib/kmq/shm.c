@@ -55,6 +55,12 @@ static int call_once(unsigned int cmd, const void *body, size_t len,
 	return err;
 }
 
+int kmq_shm_call_once(unsigned int cmd, const void *body, size_t len,
+		      void *reply, size_t rlen)
+{
+	return call_once(cmd, body, len, reply, rlen, NULL);
+}
+
 static int shm_create(const char *name, const struct kmq_qattr *attr)
 {
 	struct kmq_create k;
@@ -188,9 +194,10 @@ static int shm_open_queue(struct kmq *q, const char *name, unsigned int flags)
 		goto err_free;
 	if (!(flags & KMQ_COPY)) {
 		err = do_open(q, o | KMQ_OPEN_MAP, false);
-		if (err != -EACCES)
+		if (err != -EACCES && err != -EOPNOTSUPP)
 			goto out;
-		/* Not trusted with both directions: copy instead. */
+		/* Not trusted with both directions, or a FIFO queue (never
+		 * mapped): copy instead. */
 	}
 	err = do_open(q, o, false);
 out:
@@ -251,6 +258,15 @@ static int call(struct kmq *q, unsigned int cmd, const struct iovec *iov,
 			err = kmq_wire_call(&h->conn, cmd, iov, n, rlen, NULL, 0,
 					    NULL);
 	}
+	return err;
+}
+
+int kmq_shm_call(struct kmq *q, unsigned int cmd, const struct iovec *iov,
+		 int n, const unsigned char **reply, size_t *rlen)
+{
+	int err = call(q, cmd, iov, n, rlen);
+
+	*reply = H(q)->conn.buf;
 	return err;
 }
 
@@ -611,4 +627,11 @@ const struct kmq_backend kmq_shm_backend = {
 	.prepare_wait = shm_prepare_wait,
 	.send_copy = shm_send,
 	.recv_copy = shm_recv,
+	.get_policy = kmq_shm_get_policy,
+	.set_policy = kmq_shm_set_policy,
+	.purge = kmq_shm_purge,
+	.move = kmq_shm_move,
+	.sqs_send = kmq_shm_sqs_send,
+	.sqs_recv = kmq_shm_sqs_recv,
+	.sqs_settle = kmq_shm_sqs_settle,
 };
