@@ -450,6 +450,7 @@ void sqs_policy_restore(struct sqs *st, const struct kmq_policy *p)
 		st->pol = n;
 	kmq_store(&hdr->policy_delay_s, st->pol.delay_s);
 	kmq_store(&hdr->policy_flags, st->pol.flags);
+	kmq_store(&hdr->policy_max_msg_size, st->pol.max_msg_size);
 }
 
 void sqs_info(struct queue *q, struct kmq_info *info)

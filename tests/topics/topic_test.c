@@ -719,7 +719,12 @@ START_TEST(fifo_topic_order_and_dedup)
 	 * (kmq.ko; kmqd's shm store does not yet). */
 	kmq_delete("ordq.fifo");
 	err = kmq_create("ordq.fifo", &fa);
-	fifo_q = !err;
+	/* kmqd's topic delivery reaches FIFO queues through their owner's
+	 * send; on the shm backend that owner is kmqd itself, which does not
+	 * deliver to its own FIFO queues yet (README, Topics: "Not yet"). */
+	fifo_q = !err && !strcmp(backend(), "kernel");
+	if (!err && !fifo_q)
+		kmq_delete("ordq.fifo");
 	if (fifo_q) {
 		snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "ordq.fifo");
 		subscribe("ord.fifo", "ordq.fifo", "{\"RawMessageDelivery\":\"true\"}", NULL, 0);
