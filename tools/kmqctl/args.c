@@ -125,6 +125,35 @@ const char *queue_url(char *buf, size_t len, const char *name)
 	return buf;
 }
 
+int queue_only(int argc, char **argv, const char *what, const char **name)
+{
+	static const struct option opts[] = {
+		{ "queue", required_argument, NULL, 'q' },
+		{ "queue-url", required_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cmd = argv[0], *arg = NULL;
+	int c;
+
+	while ((c = next_opt(argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'q':
+			arg = optarg;
+			break;
+		case 'h':
+			return 1;
+		default:
+			return -1;
+		}
+	}
+	arg = positional(cmd, argc, argv, arg, what);
+	if (!arg)
+		return -1;
+	*name = parse_queue(cmd, arg);
+	return *name ? 0 : -1;
+}
+
 int queue_and(int argc, char **argv, const char *opt, const char **name,
 	      const char **val)
 {

@@ -4,34 +4,11 @@
 
 int delete_queue_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "queue", required_argument, NULL, 'q' },
-		{ "queue-url", required_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cmd = argv[0], *arg = NULL, *name;
-	int c, err;
+	const char *name;
+	int err = queue_only(argc, argv, "queue NAME", &name);
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		switch (c) {
-		case 'q':
-			arg = optarg;
-			break;
-		case 'h':
-			return 0;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	arg = positional(cmd, argc, argv, arg, "queue NAME");
-	if (!arg)
-		return EXIT_USAGE;
-	name = parse_queue(cmd, arg);
-	if (!name)
-		return EXIT_USAGE;
-	err = kmq_delete(name);
 	if (err)
-		return fail(EXIT_FAIL, err, "%s: %s", cmd, name);
-	return 0;
+		return err > 0 ? 0 : EXIT_USAGE;
+	err = kmq_delete(name);
+	return err ? fail(EXIT_FAIL, err, "%s: %s", argv[0], name) : 0;
 }

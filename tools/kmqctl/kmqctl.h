@@ -93,6 +93,11 @@ int ctl_netlink(const char *cmd, struct kmqnl **nl);
  * close @nl and return EXIT_FAIL. */
 int ctl_netlink_fail(const char *cmd, struct kmqnl *nl, int err,
 		     const char *what);
+/* queue_only - the argument of a verb that takes just a queue, as --queue
+ * NAME, --queue-url URL or positionally (@what names it in the usage
+ * error): 0 with *@name set, 1 after --help, -1 after printing a usage
+ * error. */
+int queue_only(int argc, char **argv, const char *what, const char **name);
 /* queue_and - the arguments of a verb that takes --queue NAME and one
  * more required --@opt VALUE: 0 with both set, 1 after --help, -1 after
  * printing a usage error. */
