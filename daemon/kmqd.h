@@ -244,8 +244,12 @@ void store_list_cmd(struct kmqd *d, struct conn *c,
 		    const struct kmq_wire_list *l);
 /* store_nth - the @i-th queue by name order, or NULL. */
 struct queue *store_nth(struct kmqd *d, unsigned int i, unsigned int *total);
-/* store_wake - after a push that found @who asked for: wake sleepers. */
+/* store_wake - after a push that found @who asked for: wake sleepers
+ * (futex, the kmq_fd() FIFO) and kick kmqd's own handlers of @q. */
 void store_wake(struct queue *q, unsigned int who);
+/* store_run_kicked - run the handlers of queues kicked by store_wake in
+ * this process; true if some are left for the next turn. */
+bool store_run_kicked(struct kmqd *d);
 /* Accessors for copy.c / repair.c. */
 struct kmq_fast *queue_fast(struct queue *q);
 struct kmq_view *queue_view(struct queue *q);
@@ -383,6 +387,7 @@ struct kmqd {
 	unsigned int nconns;
 
 	struct queue *queues;		/* by name */
+	struct queue *kicked;		/* store_wake()s to handle this turn */
 	unsigned int nqueues;
 	uint64_t bytes;			/* memory of all queues */
 	int queues_dir, meta_dir;	/* directories of the state dir */

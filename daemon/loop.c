@@ -187,6 +187,8 @@ int loop_run(struct kmqd *d)
 	while (!d->stopping) {
 		int timeout = run_timers(d), n, i;
 
+		if (store_run_kicked(d))
+			timeout = 0;
 		if (d->stopping)
 			break;
 		n = epoll_wait(d->epfd, evs, 64, timeout);

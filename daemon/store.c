@@ -81,6 +81,8 @@ struct queue {
 	struct timer repair_timer;
 	__u64 repair_delay_ms;
 	struct conn_copy *waiters;
+	struct queue *knext;		/* on kmqd's kicked list */
+	bool kicked;
 	__u32 requeue[REQUEUE_MAX];
 	unsigned int nrequeue;
 };
@@ -124,8 +126,30 @@ void store_wake(struct queue *q, unsigned int who)
 	/* A full pipe already says "look again": EAGAIN is fine. */
 	if (write(q->wake_fd, &one, 1) < 0 && errno != EAGAIN)
 		log_debug("queue %s: wake FIFO: %s", q->name, strerror(errno));
-	if (write(q->notify_fd, &one, 1) < 0 && errno != EAGAIN)
-		log_debug("queue %s: notify FIFO: %s", q->name, strerror(errno));
+	/* kmqd's own handlers of this queue: in this process, after the
+	 * current loop turn, not through the notify FIFO (a second epoll
+	 * wake-up per delivered message). */
+	if (!q->kicked) {
+		q->kicked = true;
+		q->knext = q->d->kicked;
+		q->d->kicked = q;
+	}
+}
+
+static void unkick(struct kmqd *d, struct queue *q)
+{
+	struct queue **p;
+
+	if (!q->kicked)
+		return;
+	for (p = &d->kicked; *p; p = &(*p)->knext) {
+		if (*p == q) {
+			*p = q->knext;
+			break;
+		}
+	}
+	q->kicked = false;
+	q->knext = NULL;
 }
 
 /* ---- metadata files ------------------------------------------------------ */
@@ -200,16 +224,45 @@ out:
 
 /* ---- queues in memory ----------------------------------------------------- */
 
+/* queue_event - the queue's rings moved: parked copying WAITs, a topic's
+ * inbox, SQS pushes waiting for a stalled popper. */
+static void queue_event(struct kmqd *d, struct queue *q)
+{
+	copy_queue_event(d, q);
+	topic_queue_event(d, q);	/* a topic's inbox: drain it */
+	sqs_queue_event(d, q);
+}
+
 static void on_queue_wake(struct kmqd *d, void *arg, uint32_t revents)
 {
 	struct queue *q = arg;
 	char buf[256];
 
-	while (read(q->notify_fd, buf, sizeof(buf)) > 0)
+	/* A short read emptied the FIFO: no second read to see EAGAIN. */
+	while (read(q->notify_fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf))
 		;
-	copy_queue_event(d, q);
-	topic_queue_event(d, q);	/* a topic's inbox: drain it */
-	sqs_queue_event(d, q);
+	unkick(d, q);
+	queue_event(d, q);
+}
+
+/* Kicks handled per call; the rest wait for the next turn, which then
+ * does not sleep. One at a time off the live list: a handler may free a
+ * queue (queue_free unkicks it) or kick one again. */
+#define KICKS_PER_TURN	256
+
+bool store_run_kicked(struct kmqd *d)
+{
+	unsigned int n = KICKS_PER_TURN;
+
+	while (d->kicked && n--) {
+		struct queue *q = d->kicked;
+
+		d->kicked = q->knext;
+		q->kicked = false;
+		q->knext = NULL;
+		queue_event(d, q);
+	}
+	return d->kicked != NULL;
 }
 
 static void queue_link(struct kmqd *d, struct queue *q)
@@ -242,6 +295,7 @@ static void queue_free(struct kmqd *d, struct queue *q)
 	unsigned int i;
 
 	timer_cancel(d, &q->repair_timer);
+	unkick(d, q);
 	if (q->sqs)
 		sqs_queue_free(d, q->sqs);
 	for (i = 0; i < q->nclients; i++) {

@@ -321,14 +321,15 @@ static int shm_wake(struct kmq *q, unsigned int who)
 
 	if (!q->mapped)
 		return 0;
+	/* kmqd first: on a topic's inbox it is the one asleep. EAGAIN: the
+	 * pipe is full of wake-ups nobody read yet: enough. */
+	if (write(h->notify_fd, &one, 1) < 0 && errno != EAGAIN)
+		return -errno;
 	if (who & KMQ_WAKE_READERS)
 		futex_wake_all(&q->fast.v.hdr->rd_wait);
 	if (who & KMQ_WAKE_WRITERS)
 		futex_wake_all(&q->fast.v.hdr->wr_wait);
-	/* EAGAIN: the pipe is full of wake-ups nobody read yet: enough. */
 	if (write(q->fd, &one, 1) < 0 && errno != EAGAIN)
-		return -errno;
-	if (write(h->notify_fd, &one, 1) < 0 && errno != EAGAIN)
 		return -errno;
 	return 0;
 }
@@ -455,7 +456,7 @@ static int shm_prepare_wait(struct kmq *q, int events)
 
 	if (!q->mapped)
 		return copy_wait(q, events, 0);
-	while (read(q->fd, buf, sizeof(buf)) > 0)
+	while (read(q->fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf))
 		;
 	ev = kmq_fast_arm(&q->fast, events);
 	if (ev)
