@@ -158,7 +158,8 @@ static int sub_apply(struct sub *s, json_object *attrs, char *err)
 	const char *fp, *scope_s, *raw, *v;
 	struct filter *f = NULL;
 	int scope = FILTER_ATTRIBUTES;
-	json_object *tmp;
+	struct delivery_policy pol;
+	char dlq[KMQ_NAME_LEN] = "";
 
 	json_object_object_foreach(attrs, key, val) {
 		if (!json_object_is_type(val, json_type_string)) {
@@ -196,31 +197,21 @@ static int sub_apply(struct sub *s, json_object *attrs, char *err)
 		return -EINVAL;
 	}
 	v = attr_str(attrs, "RedrivePolicy");
-	if (v && *v) {
-		tmp = json_tokener_parse(v);
-		if (!tmp || !json_object_is_type(tmp, json_type_object) ||
-		    !attr_str(tmp, "deadLetterTargetArn")) {
-			json_object_put(tmp);
-			snprintf(err, ERRLEN, "Invalid parameter: RedrivePolicy: needs {\"deadLetterTargetArn\": QUEUE}");
-			filter_free(f);
-			return -EINVAL;
-		}
-		json_object_put(tmp);
+	if (v && *v && redrive_dlq(v, dlq)) {
+		snprintf(err, ERRLEN, "Invalid parameter: RedrivePolicy: needs {\"deadLetterTargetArn\": QUEUE} (a queue name, kmq:///NAME or an ARN ending in :NAME)");
+		filter_free(f);
+		return -EINVAL;
 	}
 	v = attr_str(attrs, "DeliveryPolicy");
-	if (v && *v) {
-		tmp = json_tokener_parse(v);
-		if (!tmp || !json_object_is_type(tmp, json_type_object)) {
-			json_object_put(tmp);
-			snprintf(err, ERRLEN, "Invalid parameter: DeliveryPolicy: not a JSON object");
-			filter_free(f);
-			return -EINVAL;
-		}
-		json_object_put(tmp);
+	if (delivery_policy_parse(v && *v ? v : NULL, s->proto, &pol, err, ERRLEN)) {
+		filter_free(f);
+		return -EINVAL;
 	}
 	filter_free(s->filter);
 	s->filter = f;
 	s->raw = raw && !strcmp(raw, "true");
+	s->pol = pol;
+	memcpy(s->dlq, dlq, sizeof(dlq));
 	if (s->attrs != attrs) {
 		json_object_put(s->attrs);
 		s->attrs = json_object_get(attrs);
@@ -647,7 +638,7 @@ static void subscribe(struct kmqd *d, struct conn *c, json_object *req)
 		return;
 	}
 	sub_link(t, s);
-	s->done = t->busy;	/* not the record in delivery: it predates s */
+	deliver_sub_join(t, s);
 	save();
 	o = json_object_new_object();
 	json_object_object_add(o, "SubscriptionArn", json_object_new_string(s->arn));
@@ -674,6 +665,7 @@ static void unsubscribe(struct kmqd *d, struct conn *c, json_object *req)
 	t->nsubs--;
 	sub_free(s);
 	save();
+	deliver_drain(d, t);	/* the records only @s held go back */
 	reply_json(c, json_object_new_object());
 }
 
@@ -735,6 +727,16 @@ static void get_subscription_attributes(struct kmqd *d, struct conn *c, json_obj
 	ADD_U64(a, "kmq.Delivered", s->delivered);
 	ADD_U64(a, "kmq.Filtered", s->filtered);
 	ADD_U64(a, "kmq.Failed", s->failed);
+	if (s->proto == PROTO_QUEUE) {
+		ADD_U64(a, "kmq.Retries", s->retries);
+		ADD_U64(a, "kmq.DeadLettered", s->dead_lettered);
+		ADD_U64(a, "kmq.Dropped", s->dropped);
+		ADD_U64(a, "kmq.Pending", t->end - s->pos);
+	} else if (s->ep) {
+		ADD_U64(a, "kmq.Retries", s->ep->retries);
+		ADD_U64(a, "kmq.DeadLettered", s->ep->dead_lettered);
+		ADD_U64(a, "kmq.Dropped", s->ep->dropped);
+	}
 	json_object_object_add(o, "Attributes", a);
 	reply_json(c, o);
 }
@@ -830,7 +832,7 @@ void topic_queue_event(struct kmqd *d, struct queue *q)
 	memcpy(tn, name, n - sl);
 	tn[n - sl] = 0;
 	t = topic_find(tn);
-	if (t && !t->busy)
+	if (t)
 		deliver_drain(d, t);
 }
 
@@ -893,6 +895,7 @@ static int load(struct kmqd *d)
 					continue;
 				}
 				sub_link(t, s);
+				deliver_sub_join(t, s);
 			}
 		}
 		topic_link(t);

@@ -703,8 +703,8 @@ START_TEST(fifo_topic_order_and_dedup)
 				.flags = KMQ_CREATE_FIFO };
 	struct kmq_topic *t;
 	char body[64], dd[32], buf[4096], *r = NULL;
-	int i, n, last[3] = { -1, -1, -1 }, count[40] = { 0 }, err;
-	bool fifo_q;
+	int i, n, last[3] = { -1, -1, -1 }, count[40] = { 0 };
+	char ids[30][37];
 	struct kmq *q;
 
 	kd_start();
@@ -715,23 +715,17 @@ START_TEST(fifo_topic_order_and_dedup)
 	free(r);
 	make_queue("ordstd", 64);
 	subscribe("ord.fifo", "ordstd", "{\"RawMessageDelivery\":\"true\"}", NULL, 0);
-	/* A FIFO queue subscriber where the backend serves FIFO queues
-	 * (kmq.ko; kmqd's shm store does not yet). */
+	/* A FIFO queue subscriber, on both backends: kmqd delivers through
+	 * the queue's owner's FIFO send (kmq.ko, or kmqd's own sqs.c). */
 	kmq_delete("ordq.fifo");
-	err = kmq_create("ordq.fifo", &fa);
-	/* kmqd's topic delivery reaches FIFO queues through their owner's
-	 * send; on the shm backend that owner is kmqd itself, which does not
-	 * deliver to its own FIFO queues yet (README, Topics: "Not yet"). */
-	fifo_q = !err && !strcmp(backend(), "kernel");
-	if (!err && !fifo_q)
-		kmq_delete("ordq.fifo");
-	if (fifo_q) {
-		snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "ordq.fifo");
-		subscribe("ord.fifo", "ordq.fifo", "{\"RawMessageDelivery\":\"true\"}", NULL, 0);
-	} else {
-		fprintf(stderr, "fifo: no FIFO queue subscriber on this backend (%s)\n",
-			strerror(-err));
-	}
+	ck_assert_int_eq(kmq_create("ordq.fifo", &fa), 0);
+	snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "ordq.fifo");
+	subscribe("ord.fifo", "ordq.fifo", "{\"RawMessageDelivery\":\"true\"}", NULL, 0);
+	/* and one with the envelope: it carries the group and dedup ids */
+	kmq_delete("orde.fifo");
+	ck_assert_int_eq(kmq_create("orde.fifo", &fa), 0);
+	snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "orde.fifo");
+	subscribe("ord.fifo", "orde.fifo", "{}", NULL, 0);
 	ck_assert_int_eq(kmq_topic_open("ord.fifo", &t), 0);
 	for (i = 0; i < 30; i++) {
 		struct kmq_pub_msg m = { .body = body };
@@ -742,6 +736,8 @@ START_TEST(fifo_topic_order_and_dedup)
 		snprintf(dd, sizeof(dd), "d%d", i % 10 == 9 ? i - 1 : i);
 		m.dedup = dd;
 		ck_assert_int_eq(kmq_publish(t, &m, 1, 5 * SEC), 1);
+		ck_assert_int_eq(strlen(m.message_id), 36);
+		memcpy(ids[i], m.message_id, 37);
 	}
 	{	/* a FIFO topic needs a group */
 		struct kmq_pub_msg m = { .body = "x", .len = 1 };
@@ -753,7 +749,7 @@ START_TEST(fifo_topic_order_and_dedup)
 	ck_assert_int_eq(n, 27);
 	for (i = 0; i < 30; i++)
 		ck_assert_int_eq(count[i], i % 10 == 9 ? 0 : 1);
-	if (fifo_q) {
+	{
 		struct kmq_in in[10];
 		int got = 0;
 
@@ -770,6 +766,8 @@ START_TEST(fifo_topic_order_and_dedup)
 
 				((char *)in[i].buf)[in[i].len] = 0;
 				s = seq_of(in[i].buf, in[i].len, true, NULL);
+				/* the group id is the publisher's */
+				ck_assert_str_eq(in[i].group, groups[s % 3]);
 				ck_assert_int_eq(s % 3, g);
 				ck_assert_msg(s > last[g], "group %d: %d after %d", g, s, last[g]);
 				last[g] = s;
@@ -779,6 +777,32 @@ START_TEST(fifo_topic_order_and_dedup)
 			ck_assert_int_eq(kmq_delete_msgs(q, rc, NULL, (unsigned int)n), n);
 		}
 		ck_assert_int_eq(got, 27);
+		/* nothing more: the duplicates stayed out */
+		n = kmq_receive(q, in, 10, 30, SEC / 4);
+		ck_assert_msg(n == 0 || n == -EAGAIN || n == -ETIMEDOUT, "got %d more", n);
+		kmq_close(q);
+	}
+	{	/* the envelope: MessageId as kmq_publish said, the group and
+		 * the deduplication id of the publish */
+		struct kmq_in in = { .buf = buf, .cap = sizeof(buf) - 1 };
+		json_object *o, *v;
+		int s;
+
+		ck_assert_int_eq(kmq_open("orde.fifo", KMQ_RECV, &q), 0);
+		ck_assert_int_eq(kmq_receive(q, &in, 1, 30, 3 * SEC), 1);
+		buf[in.len] = 0;
+		o = json_tokener_parse(buf);
+		ck_assert_ptr_nonnull(o);
+		s = seq_of(buf, in.len, false, NULL);
+		ck_assert_int_eq(s, 0);
+		ck_assert_str_eq(in.group, "g0");
+		ck_assert(json_object_object_get_ex(o, "MessageId", &v));
+		ck_assert_str_eq(json_object_get_string(v), ids[0]);
+		ck_assert(json_object_object_get_ex(o, "MessageGroupId", &v));
+		ck_assert_str_eq(json_object_get_string(v), "g0");
+		ck_assert(json_object_object_get_ex(o, "MessageDeduplicationId", &v));
+		ck_assert_str_eq(json_object_get_string(v), "d0");
+		json_object_put(o);
 		kmq_close(q);
 	}
 	ck_assert_int_eq(call(&r, "{\"op\":\"get-topic-attributes\",\"name\":\"ord.fifo\"}"), 0);
