@@ -85,6 +85,8 @@ int delivery_policy_parse(const char *json, enum sub_proto proto,
 	json_object_object_get_ex(root, "healthyRetryPolicy", &h);
 	json_object_object_get_ex(root, "throttlePolicy", &t);
 	json_object_object_get_ex(root, "execPolicy", &x);
+	if (h)		/* a policy given: its phases are all the user's */
+		p->no_delay = 0;
 	e = get_uint(h, "minDelayTarget", 0, 3600, &p->min_delay, err, errlen) ||
 	    get_uint(h, "maxDelayTarget", 0, 3600, &p->max_delay, err, errlen) ||
 	    get_uint(h, "numRetries", 0, 100, &p->num_retries, err, errlen) ||

@@ -480,6 +480,121 @@ START_TEST(kill9_loses_no_acked_message)
 END_TEST
 
 
+/* ---- queue subscriptions: retries and dead letters ------------------------------ */
+
+static void queue_geom(const char *name, uint32_t capacity, uint32_t max_msg)
+{
+	struct kmq_qattr a = { .capacity = capacity, .max_msg_size = max_msg, .mode = 0600 };
+
+	kmq_delete(name);
+	ck_assert_int_eq(kmq_create(name, &a), 0);
+	if (nmade_queues < 32)
+		snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "%s", name);
+}
+
+/* sub_attr - a subscription's attribute (its counters) as a number. */
+static long long sub_attr(const char *arn, const char *name)
+{
+	char *r = NULL;
+	json_object *o, *a, *v;
+	long long n = -1;
+
+	ck_assert_int_eq(call(&r, "{\"op\":\"get-subscription-attributes\",\"subscription\":\"%s\"}",
+			      arn), 0);
+	o = json_tokener_parse(r);
+	if (o && json_object_object_get_ex(o, "Attributes", &a) &&
+	    json_object_object_get_ex(a, name, &v))
+		n = atoll(json_object_get_string(v));
+	json_object_put(o);
+	free(r);
+	return n;
+}
+
+START_TEST(queue_retries_and_dead_letters)
+{
+	char full[256], slow[256], small[256], gone[256], ok[256], *r = NULL;
+	struct kmq_topic *t;
+	int i, n, count[16] = { 0 };
+
+	kd_start();
+	topic_made("dl");
+	ck_assert_int_eq(kmq_topic_create("dl", NULL, NULL), 0);
+	queue_geom("dlfull", 4, 4096);
+	queue_geom("dlslow", 4, 4096);
+	queue_geom("dlsmall", 16, 64);
+	queue_geom("dlgone", 16, 4096);
+	queue_geom("dlok", 64, 4096);
+	queue_geom("dlq1", 64, 4096);
+	queue_geom("dlq2", 64, 4096);
+	/* full: 3 retries 1 ms apart, then its DLQ */
+	subscribe("dl", "dlfull", "{\"RawMessageDelivery\":\"true\",\"RedrivePolicy\":"
+		  "\"{\\\"deadLetterTargetArn\\\":\\\"kmq:///dlq1\\\"}\",\"DeliveryPolicy\":"
+		  "\"{\\\"healthyRetryPolicy\\\":{\\\"minDelayTarget\\\":0,\\\"maxDelayTarget\\\":0,"
+		  "\\\"numRetries\\\":3}}\"}", full, sizeof(full));
+	/* full too, the default policy: holds its own line, nobody else's */
+	subscribe("dl", "dlslow", "{\"RawMessageDelivery\":\"true\"}", slow, sizeof(slow));
+	/* too small for the messages: its DLQ at once (with the envelope) */
+	subscribe("dl", "dlsmall", "{\"RedrivePolicy\":\"{\\\"deadLetterTargetArn\\\":"
+		  "\\\"arn:kmq:sqs:local:dlq2\\\"}\"}", small, sizeof(small));
+	/* deleted after subscribing, no RedrivePolicy: dropped, counted */
+	subscribe("dl", "dlgone", "{\"RawMessageDelivery\":\"true\"}", gone, sizeof(gone));
+	subscribe("dl", "dlok", "{\"RawMessageDelivery\":\"true\"}", ok, sizeof(ok));
+	/* a bad RedrivePolicy or DeliveryPolicy is refused, with the reason */
+	ck_assert_int_eq(call(&r, "{\"op\":\"set-subscription-attributes\",\"subscription\":\"%s\","
+			      "\"name\":\"RedrivePolicy\",\"value\":\"{\\\"deadLetterTargetArn\\\":\\\"no/such\\\"}\"}",
+			      ok), -EINVAL);
+	ck_assert_msg(r && strstr(r, "RedrivePolicy"), "%s", r ? r : "");
+	free(r);
+	ck_assert_int_eq(call(&r, "{\"op\":\"set-subscription-attributes\",\"subscription\":\"%s\","
+			      "\"name\":\"DeliveryPolicy\",\"value\":\"{\\\"healthyRetryPolicy\\\":"
+			      "{\\\"numRetries\\\":1000}}\"}", ok), -EINVAL);
+	ck_assert_msg(r && strstr(r, "numRetries"), "%s", r ? r : "");
+	free(r);
+	ck_assert_int_eq(kmq_delete("dlgone"), 0);
+	msleep(100);	/* kernel: kmqd looks at its handle's queue every 20 ms */
+	ck_assert_int_eq(kmq_topic_open("dl", &t), 0);
+	for (i = 0; i < 10; i++) {
+		char body[128];
+		struct kmq_pub_msg m = { .body = body };
+
+		/* 70+ bytes: too large for dlsmall */
+		m.len = (size_t)snprintf(body, sizeof(body),
+					 "{\"seq\":%d,\"pad\":\"%060d\"}", i, 0);
+		ck_assert_int_eq(kmq_publish(t, &m, 1, 5 * SEC), 1);
+	}
+	kmq_topic_close(t);
+	/* dlok has them all, while dlslow is still full */
+	ck_assert_int_eq(drain("dlok", true, count, 16, 5000, NULL), 10);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(count[i], 1);
+	memset(count, 0, sizeof(count));
+	ck_assert_int_eq(drain("dlq1", true, count, 16, 3000, NULL), 6);
+	ck_assert_int_eq(drain("dlfull", true, count, 16, 1000, NULL), 4);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(count[i], 1);
+	memset(count, 0, sizeof(count));
+	ck_assert_int_eq(drain("dlq2", false, count, 16, 3000, NULL), 10);
+	ck_assert_int_eq(sub_attr(full, "kmq.DeadLettered"), 6);
+	ck_assert_int_eq(sub_attr(full, "kmq.Retries"), 6 * 3);
+	ck_assert_int_eq(sub_attr(small, "kmq.DeadLettered"), 10);
+	ck_assert_int_eq(sub_attr(gone, "kmq.Dropped"), 10);
+	ck_assert_int_eq(sub_attr(gone, "kmq.Failed"), 10);
+	ck_assert_int_eq(sub_attr(gone, "kmq.Delivered"), 0);
+	ck_assert_int_eq(sub_attr(ok, "kmq.Delivered"), 10);
+	/* dlslow: 4 in, 6 waiting for it; drained, it gets the rest, in order */
+	ck_assert_int_eq(sub_attr(slow, "kmq.Pending"), 6);
+	memset(count, 0, sizeof(count));
+	for (n = 0, i = 0; i < 40 && n < 10; i++)
+		n += drain("dlslow", true, count, 16, 500, NULL);
+	ck_assert_int_eq(n, 10);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(count[i], 1);
+	ck_assert_int_eq(sub_attr(slow, "kmq.DeadLettered"), 0);
+	ck_assert_int_eq(sub_attr(slow, "kmq.Pending"), 0);
+	kd_cleanup();
+}
+END_TEST
+
 /* ---- http: a real local server ------------------------------------------------ */
 
 static const char http_server[] =
@@ -823,6 +938,7 @@ int main(void)
 	tcase_add_test(tc, fan_out_filters);
 	tcase_add_test(tc, bad_policies_and_changes);
 	tcase_add_test(tc, kill9_loses_no_acked_message);
+	tcase_add_test(tc, queue_retries_and_dead_letters);
 	tcase_add_test(tc, http_retries_and_dead_letters);
 	tcase_add_test(tc, exec_crash_timeout_success);
 	tcase_add_test(tc, fifo_topic_order_and_dedup);
