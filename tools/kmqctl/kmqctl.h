@@ -186,6 +186,16 @@ struct receipt_entry {
 	const char *id, *handle;
 };
 
+/* One entry of publish-batch --entries (aws sns publish-batch). */
+struct pub_entry {
+	const char *id, *body, *subject, *group, *dedup;
+	size_t len;
+	struct mattrs attrs;
+};
+/* parse_publish_entries - as parse_send_entries, for publish-batch. */
+int parse_publish_entries(const char *cmd, const char *arg,
+			  struct pub_entry *e, struct json_object **root);
+
 /* parse_send_entries / parse_receipt_entries - a JSON array of 1..10
  * entries with distinct Ids; *@root keeps the strings (json_object_put
  * it, and mattrs_free each send entry's attrs). Return the count or -1. */
@@ -228,6 +238,27 @@ int list_subscriptions_main(int argc, char **argv);
 int get_subscription_attributes_main(int argc, char **argv);
 int set_subscription_attributes_main(int argc, char **argv);
 int publish_main(int argc, char **argv);
+int publish_batch_main(int argc, char **argv);
+
+/* The arguments of a topic verb: each --@opt (or --@alias) VALUE into
+ * *@val (which holds its default on entry); @required ones must be given;
+ * the one @positional may be given as the verb's argument instead. */
+struct targ {
+	const char *opt, *alias;
+	const char **val;
+	bool required, positional;
+};
+/* topic_args - parse @argv by @a (@n of them, at most 4): 0, 1 after
+ * --help, -1 after printing a usage error. */
+int topic_args(int argc, char **argv, const struct targ *a, unsigned int n);
+/* sub_verb - a verb that takes just --subscription-arn ARN (or ARN):
+ * sends request @op for it and prints the reply when @print. Returns the
+ * exit status. */
+int sub_verb(int argc, char **argv, const char *op, bool print);
+/* topic_verb - the same for verbs that take just --topic NAME|ARN. */
+int topic_verb(int argc, char **argv, const char *op, bool print);
+/* pub_error_code - the aws sns error code for a -errno of one publish. */
+const char *pub_error_code(int err);
 
 /* topic_req - {"op": @op}; req_str - add a string field (NULL: none). */
 struct json_object *topic_req(const char *op);

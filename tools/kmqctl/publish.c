@@ -2,8 +2,8 @@
 /* kmqctl publish --topic NAME|ARN --message TEXT|- [--subject S]
  * [--message-attributes JSON] [--message-group-id G]
  * [--message-deduplication-id D]: publishes through the topic's inbox
- * (kmq_publish); prints {"MessageId"} once kmqd is responsible for it. */
-#include <inttypes.h>
+ * (kmq_publish); prints {"MessageId"} once kmqd is responsible for it: the
+ * MessageId every subscriber sees. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +29,6 @@ int publish_main(int argc, char **argv)
 	unsigned char *data = NULL;
 	struct kmq_topic *t = NULL;
 	struct json_object *out;
-	char id[24];
 	ssize_t len;
 	int c, err, ret = EXIT_USAGE;
 
@@ -94,8 +93,7 @@ int publish_main(int argc, char **argv)
 		goto out;
 	}
 	out = json_object_new_object();
-	snprintf(id, sizeof(id), "%" PRIu64, m.id);
-	json_object_object_add(out, "MessageId", json_object_new_string(id));
+	json_object_object_add(out, "MessageId", json_object_new_string(m.message_id));
 	ret = print_json(cmd, out);
 out:
 	kmq_topic_close(t);

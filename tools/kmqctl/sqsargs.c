@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <openssl/evp.h>
+#include <kmq/topic.h>
 #include "kmqctl.h"
 
 #define ARN_PREFIX	"arn:aws:sqs:"
@@ -751,6 +752,65 @@ int parse_send_entries(const char *cmd, const char *arg, struct send_entry *e,
 	n = entries(cmd, arg, root, send_one, e);
 	if (n < 0)
 		for (i = 0; i < KMQ_SQS_BATCH_MAX; i++)
+			mattrs_free(&e[i].attrs);
+	return n;
+}
+
+static int pub_one(const char *cmd, const char *what, struct json_object *o,
+		   void *arg, size_t i)
+{
+	struct pub_entry *e = (struct pub_entry *)arg + i;
+	char w[64];
+
+	memset(e, 0, sizeof(*e));
+	json_object_object_foreach(o, key, v) {
+		if (!strcmp(key, "Id")) {
+			e->id = json_object_get_string(v);
+		} else if (!strcmp(key, "Message")) {
+			if (string_field(cmd, what, key, v, &e->body))
+				return -1;
+			e->len = (size_t)json_object_get_string_len(v);
+		} else if (!strcmp(key, "Subject")) {
+			if (string_field(cmd, what, key, v, &e->subject))
+				return -1;
+			if (!*e->subject || strlen(e->subject) > KMQ_PUB_SUBJECT_MAX) {
+				fail(EXIT_USAGE, EINVAL, "%s: --entries: %s: Subject must be 1-%d bytes",
+				     cmd, what, KMQ_PUB_SUBJECT_MAX);
+				return -1;
+			}
+		} else if (!strcmp(key, "MessageGroupId")) {
+			if (string_field(cmd, what, key, v, &e->group))
+				return -1;
+		} else if (!strcmp(key, "MessageDeduplicationId")) {
+			if (string_field(cmd, what, key, v, &e->dedup))
+				return -1;
+		} else if (!strcmp(key, "MessageAttributes")) {
+			snprintf(w, sizeof(w), "%s: MessageAttributes", what);
+			if (mattrs_from_json(cmd, w, v, &e->attrs))
+				return -1;
+		} else {
+			fail(EXIT_USAGE, EINVAL,
+			     "%s: --entries: %s: unknown key '%s' (Id, Message, Subject, MessageAttributes, MessageGroupId, MessageDeduplicationId)",
+			     cmd, what, key);
+			return -1;
+		}
+	}
+	if (!e->body) {
+		fail(EXIT_USAGE, EINVAL, "%s: --entries: %s has no Message", cmd, what);
+		return -1;
+	}
+	return 0;
+}
+
+int parse_publish_entries(const char *cmd, const char *arg,
+			  struct pub_entry *e, struct json_object **root)
+{
+	int n, i;
+
+	memset(e, 0, KMQ_PUBLISH_BATCH_MAX * sizeof(*e));
+	n = entries(cmd, arg, root, pub_one, e);
+	if (n < 0)
+		for (i = 0; i < KMQ_PUBLISH_BATCH_MAX; i++)
 			mattrs_free(&e[i].attrs);
 	return n;
 }
