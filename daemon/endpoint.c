@@ -237,7 +237,12 @@ static void pump(struct endpoint *ep)
 		if (err) {
 			char why[64];
 
-			snprintf(why, sizeof(why), "could not start: %s", strerror(-err));
+			if (err == -EACCES) {	/* http_allow: no retry helps */
+				snprintf(why, sizeof(why), "not allowed by [topics] http_allow");
+				j->attempt = ep->pol.num_retries + 1;
+			} else {
+				snprintf(why, sizeof(why), "could not start: %s", strerror(-err));
+			}
 			endpoint_done(j, false, why);
 		}
 	}

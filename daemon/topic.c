@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include "topic.h"
 #include "endpoint.h"
+#include "urlpolicy.h"
 
 #define TOPICS_FILE	"topics.json"
 #define ERRLEN		256
@@ -604,6 +605,13 @@ static void subscribe(struct kmqd *d, struct conn *c, json_object *req)
 			       (unsigned int)t->owner);
 		return;
 	}
+	if (proto == PROTO_HTTP || proto == PROTO_HTTPS) {
+		e = url_allowed(d->cfg.http_allow, ep, NULL, err, sizeof(err));
+		if (e) {
+			conn_reply_err(c, e, "Invalid parameter: Endpoint: %s", err);
+			return;
+		}
+	}
 	s = sub_new(t, proto, ep, conn_uid(c), NULL);
 	if (!s) {
 		conn_reply_err(c, -ENOMEM, "out of memory");
@@ -838,6 +846,31 @@ void topic_queue_event(struct kmqd *d, struct queue *q)
 
 /* ---- start-up ---------------------------------------------------------------------- */
 
+/* url_check_loaded - an http(s) subscription that [topics] http_allow no
+ * longer takes (start, SIGHUP) is kept, logged, and its deliveries fail
+ * into its dead-letter queue without a request (http.c checks every
+ * attempt): never POSTed. */
+static void url_check_loaded(struct kmqd *d, struct topic *t, struct sub *s)
+{
+	char why[ERRLEN + 1100];
+
+	if (s->proto != PROTO_HTTP && s->proto != PROTO_HTTPS)
+		return;
+	if (url_allowed(d->cfg.http_allow, s->endpoint, NULL, why, sizeof(why)))
+		log_warn("topic %s: subscription %s is no longer allowed: %s; its deliveries go to its dead-letter queue, unsent",
+			 t->name, s->arn, why);
+}
+
+void topic_reload(struct kmqd *d)
+{
+	struct topic *t;
+	struct sub *s;
+
+	for (t = topics; t; t = t->next)
+		for (s = t->subs; s; s = s->next)
+			url_check_loaded(d, t, s);
+}
+
 static int load(struct kmqd *d)
 {
 	json_object *root = json_object_from_file(state_path), *arr;
@@ -896,6 +929,7 @@ static int load(struct kmqd *d)
 				}
 				sub_link(t, s);
 				deliver_sub_join(t, s);
+				url_check_loaded(d, t, s);
 			}
 		}
 		topic_link(t);

@@ -104,6 +104,9 @@ struct topic {
 /* topic.c */
 int topic_init(struct kmqd *d);
 void topic_fini(struct kmqd *d);
+/* topic_reload - SIGHUP: log the http(s) subscriptions [topics] http_allow
+ * no longer takes (their deliveries fail from now on: http.c). */
+void topic_reload(struct kmqd *d);
 /* topic_cmd - a KMQ_WIRE_TOPIC request (NUL-terminated JSON), answered. */
 void topic_cmd(struct kmqd *d, struct conn *c, const void *body, size_t len);
 /* topic_queue_event - shm: queue @q's notify FIFO fired. */

@@ -29,7 +29,7 @@
 #define SLACK	0.9	/* seconds a retry may come late on a loaded host */
 
 static pid_t kmqd_pid;
-static char dir[64], sock[128];
+static char dir[64], sock[128], kd_conf[128];	/* kd_conf: -c FILE, or "" */
 /* What a test made, deleted at its end: on the kernel backend queues
  * outlive kmqd (and count against the module's per-user memory). */
 static char made_queues[32][KMQ_NAME_LEN], made_topics[8][KMQ_NAME_LEN];
@@ -58,12 +58,9 @@ static const char *backend(void)
 	return access("/dev/kmq", F_OK) ? "shm" : "kernel";
 }
 
-/* kd_start - kmqd on a private socket and state dir, answering. */
-static void kd_start(void)
+/* kd_dir - the test's private directory (socket, state, logs). */
+static void kd_dir(void)
 {
-	const char *bin = getenv("KMQD") ? getenv("KMQD") : "build/bin/kmqd";
-	int i;
-
 	if (!dir[0]) {
 		strcpy(dir, "/tmp/kmqd-topic.XXXXXX");
 		ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -72,6 +69,15 @@ static void kd_start(void)
 		setenv("KMQ_SOCKET", sock, 1);
 		setenv("KMQ_BACKEND", backend(), 1);
 	}
+}
+
+/* kd_start - kmqd on a private socket and state dir, answering. */
+static void kd_start(void)
+{
+	const char *bin = getenv("KMQD") ? getenv("KMQD") : "build/bin/kmqd";
+	int i;
+
+	kd_dir();
 	kmqd_pid = fork();
 	ck_assert_int_ge(kmqd_pid, 0);
 	if (!kmqd_pid) {
@@ -83,8 +89,12 @@ static void kd_start(void)
 		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		if (fd >= 0)
 			dup2(fd, 2);
-		execl(bin, bin, "--no-trace", "-s", sock, "-d", state, "-b",
-		      backend(), (char *)NULL);
+		if (kd_conf[0])
+			execl(bin, bin, "--no-trace", "-s", sock, "-d", state, "-b",
+			      backend(), "-c", kd_conf, (char *)NULL);
+		else
+			execl(bin, bin, "--no-trace", "-s", sock, "-d", state, "-b",
+			      backend(), (char *)NULL);
 		_exit(127);
 	}
 	for (i = 0; i < 1000; i++) {
@@ -125,6 +135,7 @@ static void kd_cleanup(void)
 	if (system(cmd))
 		fprintf(stderr, "could not remove %s\n", dir);
 	dir[0] = 0;
+	kd_conf[0] = 0;
 }
 
 /* call - a TOPIC request; returns the status, the reply in *@out. */
@@ -612,7 +623,7 @@ static const char http_server[] =
 	"                      self.headers.get('x-amz-sns-message-type'), body.decode()[:60].replace(' ', '')))\n"
 	"        if self.path == '/slow':\n"
 	"            time.sleep(4)\n"
-	"        ok = self.path == '/flaky' and n > 2 or self.path == '/slow'\n"
+	"        ok = self.path == '/flaky' and n > 2 or self.path == '/slow' or self.path.startswith('/ok')\n"
 	"        self.send_response(200 if ok else 500)\n"
 	"        self.send_header('Content-Length', '0')\n"
 	"        self.end_headers()\n"
@@ -645,35 +656,141 @@ static int read_hits(const char *log, struct hit *h, int max)
 	return n;
 }
 
-START_TEST(http_retries_and_dead_letters)
+/* server_start - the server above, its log at *@logf; its port. */
+static pid_t server_start(char *logf, size_t len, int *port)
 {
-	char portf[128], logf[128], url[128], attrs[1024], *r = NULL;
-	struct hit hits[64];
-	struct kmq_topic *t;
-	int port = 0, i, n = 0, flaky = 0, dead = 0, count[4] = { 0 };
-	double ft[8], dt[8];
+	char portf[128];
 	pid_t srv;
 	FILE *f;
+	int i;
 
-	kd_start();
+	kd_dir();
 	snprintf(portf, sizeof(portf), "%s/port", dir);
-	snprintf(logf, sizeof(logf), "%s/http.log", dir);
+	snprintf(logf, len, "%s/http.log", dir);
 	srv = fork();
 	ck_assert_int_ge(srv, 0);
 	if (!srv) {
 		execlp("python3", "python3", "-c", http_server, portf, logf, (char *)NULL);
 		_exit(127);
 	}
-	for (i = 0; i < 3000 && !port; i++) {	/* python3 under TCG: seconds */
+	*port = 0;
+	for (i = 0; i < 3000 && !*port; i++) {	/* python3 under TCG: seconds */
 		msleep(10);
 		f = fopen(portf, "r");
 		if (f) {
-			if (fscanf(f, "%d", &port) != 1)
-				port = 0;
+			if (fscanf(f, "%d", port) != 1)
+				*port = 0;
 			fclose(f);
 		}
 	}
-	ck_assert_int_gt(port, 0);
+	ck_assert_int_gt(*port, 0);
+	return srv;
+}
+
+/* file_has - does file @path hold @s (within @ms, looking every 50 ms)? */
+static bool file_has(const char *path, const char *s, int ms)
+{
+	char buf[65536];
+	int i;
+
+	for (i = 0; i <= ms / 50; i++) {
+		FILE *f = fopen(path, "r");
+		size_t n = 0;
+
+		if (f) {
+			n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+		}
+		buf[n] = 0;
+		if (strstr(buf, s))
+			return true;
+		if (i < ms / 50)
+			msleep(50);
+	}
+	return false;
+}
+
+static void write_conf(const char *fmt, int port)
+{
+	FILE *f;
+
+	snprintf(kd_conf, sizeof(kd_conf), "%s/kmqd.conf", dir);
+	f = fopen(kd_conf, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, fmt, port, port);
+	fclose(f);
+}
+
+/* [topics] http_allow: refused at subscribe with the rule named; a
+ * subscription a SIGHUP'd configuration no longer takes is logged and its
+ * deliveries go to its DLQ, never POSTed. */
+START_TEST(http_allow_policy)
+{
+	char logf[128], klog[160], *r = NULL;
+	struct kmq_topic *t;
+	int port, count[4] = { 0 };
+	pid_t srv;
+
+	srv = server_start(logf, sizeof(logf), &port);
+	write_conf("[topics]\nhttp_allow = http://127.0.0.1:%d/ok/, http://127.0.0.1:%d/gone/\n", port);
+	kd_start();
+	snprintf(klog, sizeof(klog), "%s/kmqd.log", dir);
+	topic_made("pol");
+	ck_assert_int_eq(kmq_topic_create("pol", NULL, NULL), 0);
+	make_queue("poldlq", 64);
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"pol\",\"protocol\":\"http\","
+			      "\"endpoint\":\"http://127.0.0.1:%d/ok/a\",\"attributes\":"
+			      "{\"RawMessageDelivery\":\"true\"}}", port), 0);
+	free(r);
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"pol\",\"protocol\":\"http\","
+			      "\"endpoint\":\"http://127.0.0.1:%d/gone/b\",\"attributes\":"
+			      "{\"RawMessageDelivery\":\"true\",\"RedrivePolicy\":"
+			      "\"{\\\"deadLetterTargetArn\\\":\\\"poldlq\\\"}\"}}", port), 0);
+	free(r);
+	/* refused, with the rule named */
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"pol\",\"protocol\":\"http\","
+			      "\"endpoint\":\"http://127.0.0.1:%d/okay\"}", port), -EACCES);
+	ck_assert_msg(r && strstr(r, "http_allow") && strstr(r, "/ok/"), "%s", r ? r : "");
+	free(r);
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"pol\",\"protocol\":\"http\","
+			      "\"endpoint\":\"http://127.0.0.1:%d/ok/../admin\"}", port), -EACCES);
+	free(r);
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"pol\",\"protocol\":\"http\","
+			      "\"endpoint\":\"http://127.0.0.1:%d@evil.invalid/ok/\"}", port), -EINVAL);
+	ck_assert_msg(r && strstr(r, "credentials"), "%s", r ? r : "");
+	free(r);
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"pol\",\"protocol\":\"https\","
+			      "\"endpoint\":\"https://127.0.0.1:%d/ok/\"}", port), -EACCES);
+	free(r);
+	/* /gone/ is taken out; SIGHUP */
+	write_conf("[topics]\nhttp_allow = http://127.0.0.1:%d/ok/, http://127.0.0.1:%d/ok/b\n", port);
+	kill(kmqd_pid, SIGHUP);
+	ck_assert_msg(file_has(klog, "is no longer allowed", 10000), "no reload warning in %s", klog);
+	ck_assert_int_eq(kmq_topic_open("pol", &t), 0);
+	publish_one(t, 0, NULL);
+	kmq_topic_close(t);
+	ck_assert_msg(file_has(logf, "/ok/a 1", 10000), "/ok/a was not called");
+	ck_assert_int_eq(drain("poldlq", true, count, 4, 5000, NULL), 1);
+	ck_assert_int_eq(count[0], 1);
+	msleep(200);
+	ck_assert_msg(!file_has(logf, "/gone/", 0), "/gone/b was called");
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	kd_cleanup();
+}
+END_TEST
+
+START_TEST(http_retries_and_dead_letters)
+{
+	char logf[128], url[128], attrs[1024], *r = NULL;
+	struct hit hits[64];
+	struct kmq_topic *t;
+	int port = 0, i, n = 0, flaky = 0, dead = 0, count[4] = { 0 };
+	double ft[8], dt[8];
+	pid_t srv;
+
+	kd_start();
+	srv = server_start(logf, sizeof(logf), &port);
 	topic_made("web");
 	ck_assert_int_eq(kmq_topic_create("web", NULL, NULL), 0);
 	make_queue("webdlq", 64);
@@ -940,6 +1057,7 @@ int main(void)
 	tcase_add_test(tc, kill9_loses_no_acked_message);
 	tcase_add_test(tc, queue_retries_and_dead_letters);
 	tcase_add_test(tc, http_retries_and_dead_letters);
+	tcase_add_test(tc, http_allow_policy);
 	tcase_add_test(tc, exec_crash_timeout_success);
 	tcase_add_test(tc, fifo_topic_order_and_dedup);
 	suite_add_tcase(s, tc);
