@@ -48,14 +48,15 @@
 /* tq_open - kernel backend: @e's handle, opened with @flags when it has
  * none, and closed first when @e's name no longer names the queue it is on
  * (deleted, or deleted and made again): looked at every RECHECK_NS, since
- * kmq.ko lets a handle on a deleted queue go on sending into it. */
+ * kmq.ko lets a handle on a deleted queue go on sending into it. Not a
+ * topic's inbox (watched): its borrowed records belong to its handle. */
 static int tq_open(struct tq *e, unsigned int flags)
 {
 	struct kmq_info info;
 	uint64_t now = mono_ns();
 	int err;
 
-	if (e->k && now - e->checked_ns >= RECHECK_NS) {
+	if (e->k && !e->watched && now - e->checked_ns >= RECHECK_NS) {
 		err = kmq_info(e->name, &info);
 		if (err || info.created_ns != e->created_ns)
 			tq_close(e);

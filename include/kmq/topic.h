@@ -32,8 +32,9 @@
  * deduplication id unless the topic was created with
  * ContentBasedDeduplication "true" (then it is the SHA-256 of the body, in
  * hex); kmqd drops records without them, and records whose deduplication
- * id it accepted in the last 5 minutes. Records are delivered in inbox
- * order, one at a time, so every group keeps its order.
+ * id it accepted in the last 5 minutes. Every subscription gets the records
+ * in inbox order (a full subscriber queue holds only its own line), so every
+ * group keeps its order.
  *
  * == Administration: KMQ_WIRE_TOPIC ==
  *
