@@ -1023,6 +1023,7 @@ int sqs_send_local(struct queue *q, struct kmq_sqsmsg *m, const void *attrs,
 
 	if (!st)
 		return -EINVAL;
+	/* as sqs_send() does for each message of a client's batch */
 	m->id = 0;
 	m->seq = 0;
 	m->status = check_send(st, m, attrs);

@@ -124,6 +124,12 @@ struct json_object *json_u64(uint64_t v);
 /* print_json - print @obj to stdout the way aws does, and free it.
  * Returns 0 or EXIT_FAIL after printing a write error. */
 int print_json(const char *cmd, struct json_object *obj);
+/* batch_failed - one "Failed" entry of a batch verb, as aws prints it. */
+struct json_object *batch_failed(const char *id, bool sender, const char *code,
+				 const char *msg);
+/* print_batch - {"Successful": @ok, "Failed": @bad}, printed and freed;
+ * the exit status. */
+int print_batch(const char *cmd, struct json_object *ok, struct json_object *bad);
 
 /* ---- SQS semantics (sqsargs.c): the arguments and output of the verbs
  * that aws sqs shapes. Parsers print one error line naming the field and

@@ -17,7 +17,7 @@ int publish_batch_main(int argc, char **argv)
 		{ "entries", "publish-batch-request-entries", &entries, true, false },
 	};
 	struct pub_entry e[KMQ_PUBLISH_BATCH_MAX];
-	struct json_object *root = NULL, *out, *ok, *bad;
+	struct json_object *root = NULL, *ok, *bad;
 	struct kmq_topic *t = NULL;
 	int i, n, err, ret = EXIT_USAGE;
 
@@ -42,27 +42,21 @@ int publish_batch_main(int argc, char **argv)
 			.subject = e[i].subject, .attrs = e[i].attrs.a,
 			.nattrs = e[i].attrs.n, .group = e[i].group,
 			.dedup = e[i].dedup };
-		struct json_object *o = json_object_new_object();
+		struct json_object *o;
 
-		json_object_object_add(o, "Id", json_object_new_string(e[i].id));
 		err = kmq_publish(t, &m, 1, 5000000000LL);
 		if (err < 0) {
-			json_object_object_add(o, "Code",
-				json_object_new_string(pub_error_code(err)));
-			json_object_object_add(o, "Message",
-				json_object_new_string(kmq_strerror(err)));
-			json_object_object_add(o, "SenderFault",
-				json_object_new_boolean(err == -EINVAL || err == -EMSGSIZE));
-			json_object_array_add(bad, o);
+			json_object_array_add(bad, batch_failed(e[i].id,
+				err == -EINVAL || err == -EMSGSIZE, pub_error_code(err),
+				kmq_strerror(err)));
 			continue;
 		}
+		o = json_object_new_object();
+		json_object_object_add(o, "Id", json_object_new_string(e[i].id));
 		json_object_object_add(o, "MessageId", json_object_new_string(m.message_id));
 		json_object_array_add(ok, o);
 	}
-	out = json_object_new_object();
-	json_object_object_add(out, "Successful", ok);
-	json_object_object_add(out, "Failed", bad);
-	ret = print_json(cmd, out);
+	ret = print_batch(cmd, ok, bad);
 out:
 	kmq_topic_close(t);
 	for (i = 0; i < n; i++)
