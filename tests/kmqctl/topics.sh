@@ -17,7 +17,7 @@ cleanup() {
 	for q in "$Q" "$E"; do
 		kmqctl delete-queue "$q" >/dev/null 2>&1
 	done
-	[[ -n $own_kmqd ]] && kill -9 "$own_kmqd" 2>/dev/null
+	[[ -n $own_kmqd ]] && kill "$own_kmqd" 2>/dev/null
 	[[ -n $own_dir ]] && rm -rf "$own_dir"
 	rm -f "${OUT:-}" "${ERR:-}"
 }
@@ -32,6 +32,7 @@ if ! kmqctl list-topics >/dev/null 2>&1; then
 	export KMQ_SOCKET=$own_dir/kmqd.sock
 	kmqd --no-trace -s "$KMQ_SOCKET" -d "$own_dir/state" 2>"$own_dir/kmqd.log" &
 	own_kmqd=$!
+	disown "$own_kmqd"	# no job report when the cleanup stops it
 	for _ in $(seq 300); do
 		kmqctl list-topics >/dev/null 2>&1 && break
 		sleep 0.1

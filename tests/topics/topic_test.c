@@ -1044,6 +1044,73 @@ START_TEST(fifo_topic_order_and_dedup)
 }
 END_TEST
 
+/* A full FIFO queue subscriber holds its own line, not the others': the
+ * standard subscriber gets everything while it waits; drained, it gets the
+ * rest, each group in order, nothing twice. */
+START_TEST(fifo_sub_holds_only_its_line)
+{
+	struct kmq_qattr fa = { .capacity = 4, .max_msg_size = 4096, .mode = 0600,
+				.flags = KMQ_CREATE_FIFO };
+	int i, n, got = 0, last[2] = { -1, -1 }, count[16] = { 0 }, seen[16] = { 0 };
+	char body[64], dd[16], buf[4096], arn[256];
+	struct kmq_topic *t;
+	struct kmq *q;
+
+	kd_start();
+	topic_made("hold.fifo");
+	ck_assert_int_eq(kmq_topic_create("hold.fifo", NULL, "{\"FifoTopic\":\"true\"}"), 0);
+	kmq_delete("holdq.fifo");
+	ck_assert_int_eq(kmq_create("holdq.fifo", &fa), 0);
+	snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "holdq.fifo");
+	make_queue("holdstd", 64);
+	subscribe("hold.fifo", "holdq.fifo", "{\"RawMessageDelivery\":\"true\"}", arn, sizeof(arn));
+	subscribe("hold.fifo", "holdstd", "{\"RawMessageDelivery\":\"true\"}", NULL, 0);
+	ck_assert_int_eq(kmq_topic_open("hold.fifo", &t), 0);
+	for (i = 0; i < 12; i++) {
+		struct kmq_pub_msg m = { .body = body, .group = i % 2 ? "g1" : "g0", .dedup = dd };
+
+		m.len = (size_t)snprintf(body, sizeof(body), "{\"seq\":%d}", i);
+		snprintf(dd, sizeof(dd), "h%d", i);
+		ck_assert_int_eq(kmq_publish(t, &m, 1, 5 * SEC), 1);
+	}
+	kmq_topic_close(t);
+	ck_assert_int_eq(drain("holdstd", true, count, 16, 5000, NULL), 12);
+	ck_assert_int_eq(sub_attr(arn, "kmq.Pending"), 8);
+	ck_assert_int_eq(kmq_open("holdq.fifo", KMQ_RECV, &q), 0);
+	for (i = 0; i < 100 && got < 12; i++) {
+		struct kmq_in in[10];
+		uint64_t rc[10];
+
+		for (n = 0; n < 10; n++)
+			in[n] = (struct kmq_in){ .buf = buf + 400 * n, .cap = 400 };
+		n = kmq_receive(q, in, 10, 30, SEC / 2);
+		if (n == -EAGAIN || n == -ETIMEDOUT || n == 0)
+			continue;
+		ck_assert_int_gt(n, 0);
+		for (int k = 0; k < n; k++) {
+			int s, g;
+
+			((char *)in[k].buf)[in[k].len] = 0;
+			s = seq_of(in[k].buf, in[k].len, true, NULL);
+			ck_assert(s >= 0 && s < 12);
+			g = s % 2;
+			ck_assert_str_eq(in[k].group, g ? "g1" : "g0");
+			ck_assert_msg(s > last[g], "group %d: %d after %d", g, s, last[g]);
+			last[g] = s;
+			ck_assert_int_eq(seen[s]++, 0);
+			rc[k] = in[k].receipt;
+			got++;
+		}
+		ck_assert_int_eq(kmq_delete_msgs(q, rc, NULL, (unsigned int)n), n);
+	}
+	kmq_close(q);
+	ck_assert_int_eq(got, 12);
+	ck_assert_int_eq(sub_attr(arn, "kmq.DeadLettered"), 0);
+	ck_assert_int_eq(sub_attr(arn, "kmq.Dropped"), 0);
+	kd_cleanup();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("topics");
@@ -1060,6 +1127,7 @@ int main(void)
 	tcase_add_test(tc, http_allow_policy);
 	tcase_add_test(tc, exec_crash_timeout_success);
 	tcase_add_test(tc, fifo_topic_order_and_dedup);
+	tcase_add_test(tc, fifo_sub_holds_only_its_line);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
