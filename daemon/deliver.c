@@ -42,6 +42,7 @@
 #define MIN_RETRY_NS	1000000ULL	/* a "no delay" retry of a full queue */
 #define RECHECK_NS	20000000ULL	/* kernel: is a queue handle stale? */
 #define NS		1000000000ULL
+#define KEEP_COPY	4096		/* copy buffers kept per window entry */
 
 /* ---- queues on either backend ----------------------------------------------- */
 
@@ -476,6 +477,7 @@ static int fifo_admit(struct topic *t, struct rec *r)
 struct inrec {
 	struct kmq_msg m;		/* the borrow, released in order */
 	unsigned char *copy;		/* what @r points into */
+	size_t cap;			/* kept for the next record when small */
 	struct rec r;
 	bool skip;			/* corrupt or a FIFO duplicate */
 };
@@ -738,10 +740,15 @@ static void admit(struct topic *t, struct inrec *e)
 	int err;
 
 	e->skip = true;
-	e->copy = malloc(e->m.len ? e->m.len : 1);
-	if (!e->copy) {
-		t->corrupt++;
-		return;
+	if (e->cap < e->m.len || !e->copy) {
+		free(e->copy);
+		e->cap = e->m.len > KEEP_COPY ? e->m.len : KEEP_COPY;
+		e->copy = malloc(e->cap);
+		if (!e->copy) {
+			e->cap = 0;
+			t->corrupt++;
+			return;
+		}
 	}
 	memcpy(e->copy, e->m.data, e->m.len);
 	if (parse(e->copy, e->m.len, &e->r)) {
@@ -851,8 +858,11 @@ void deliver_drain(struct kmqd *d, struct topic *t)
 			who = 0;
 			kmq_fast_release(f, &e->m, &who);
 			tq_wake(&t->inbox, iq, who);
-			free(e->copy);
-			e->copy = NULL;
+			if (e->cap > KEEP_COPY) {	/* a large one: not kept */
+				free(e->copy);
+				e->copy = NULL;
+				e->cap = 0;
+			}
 			t->base++;
 			moved = true;
 		}
@@ -900,8 +910,8 @@ void deliver_stop(struct kmqd *d, struct topic *t)
 	/* The records in the window stay borrowed: the queue's crash repair
 	 * gives them to the next kmqd (kmqd stopping), or the inbox goes with
 	 * them (delete-topic). */
-	for (i = t->base; t->win && i < t->end; i++)
-		free(t->win[i % t->wcap].copy);
+	for (i = 0; t->win && i < t->wcap; i++)
+		free(t->win[i].copy);
 	free(t->win);
 	t->win = NULL;
 	t->base = t->end = 0;
