@@ -183,34 +183,51 @@ static int fifo_send(struct kmqd *d, struct tq *e, const void *body,
 	return o.status;
 }
 
-int deliver_to_queue(struct kmqd *d, const char *name, const void *body,
-		     size_t len, const char *group, const char *dedup)
+/* send_to - one message into queue @name by name (a DLQ): with encoded
+ * attributes @abuf (@alen bytes; NULL: none), on a FIFO queue with @group
+ * ("kmq-dlq" when NULL or "") and deduplication id @dedup. */
+static int send_to(struct kmqd *d, const char *name, const void *body,
+		   size_t len, const unsigned char *abuf, size_t alen,
+		   const char *group, const char *dedup)
 {
+	struct kmq_attr attrs[KMQ_ATTR_MAX];
 	struct tq e = { 0 };
 	struct queue *sq;
 	struct kmq_fast *f;
 	unsigned int who = 0;
-	int err;
+	int n = 0, err;
 
 	if (!kmq_name_valid(name))
 		return -EINVAL;
 	snprintf(e.name, sizeof(e.name), "%s", name);
 	if (fifo_name(name)) {
-		err = fifo_send(d, &e, body, len, NULL, 0,
+		err = fifo_send(d, &e, body, len, abuf, alen,
 				group && *group ? group : "kmq-dlq", dedup);
 		tq_close(&e);
 		return err;
+	}
+	if (alen) {
+		n = kmq_attrs_decode(abuf, alen, attrs, KMQ_ATTR_MAX);
+		if (n < 0)
+			return n;
 	}
 	f = tq_fast(d, &e, &sq);
 	if (!f) {
 		tq_close(&e);
 		return -ENOENT;
 	}
-	err = len > f->v.max_msg_size ? -EMSGSIZE :
-	      kmq_fast_send_attrs(f, NULL, 0, 0, body, len, NULL, &who);
+	err = len + alen > f->v.max_msg_size ? -EMSGSIZE :
+	      kmq_fast_send_attrs(f, attrs, (unsigned int)n, (__u32)alen, body,
+				  len, NULL, &who);
 	tq_wake(&e, sq, who);
 	tq_close(&e);
 	return err;
+}
+
+int deliver_to_queue(struct kmqd *d, const char *name, const void *body,
+		     size_t len, const char *group, const char *dedup)
+{
+	return send_to(d, name, body, len, NULL, 0, group, dedup);
 }
 
 /* ---- records ------------------------------------------------------------------ */
@@ -643,7 +660,8 @@ static void give_up(struct kmqd *d, struct topic *t, struct sub *s,
 	group[r->group_len] = 0;
 	p = payload(t, s, r, &len);
 	if (p)
-		err = deliver_to_queue(d, s->dlq, p, len, group, id);
+		err = send_to(d, s->dlq, p, len, s->raw ? r->abuf : NULL,
+			      s->raw ? r->alen : 0, group, id);
 	free(p);
 	if (!err) {
 		if (!(s->dead_lettered++ % 1000))

@@ -524,6 +524,7 @@ static long long sub_attr(const char *arn, const char *name)
 START_TEST(queue_retries_and_dead_letters)
 {
 	char full[256], slow[256], small[256], gone[256], ok[256], *r = NULL;
+	char buf[4096];
 	struct kmq_topic *t;
 	int i, n, count[16] = { 0 };
 
@@ -566,7 +567,8 @@ START_TEST(queue_retries_and_dead_letters)
 	ck_assert_int_eq(kmq_topic_open("dl", &t), 0);
 	for (i = 0; i < 10; i++) {
 		char body[128];
-		struct kmq_pub_msg m = { .body = body };
+		struct kmq_attr a = { .name = "color", .type = "String", .value = "red", .len = 3 };
+		struct kmq_pub_msg m = { .body = body, .attrs = &a, .nattrs = 1 };
 
 		/* 70+ bytes: too large for dlsmall */
 		m.len = (size_t)snprintf(body, sizeof(body),
@@ -579,7 +581,24 @@ START_TEST(queue_retries_and_dead_letters)
 	for (i = 0; i < 10; i++)
 		ck_assert_int_eq(count[i], 1);
 	memset(count, 0, sizeof(count));
-	ck_assert_int_eq(drain("dlq1", true, count, 16, 3000, NULL), 6);
+	{	/* a raw subscription's dead letter keeps its attributes */
+		unsigned char ab[256];
+		struct kmq_in in = { .buf = buf, .cap = sizeof(buf) - 1, .abuf = ab,
+				     .acap = sizeof(ab) };
+		struct kmq_attr got[4];
+		struct kmq *q;
+
+		ck_assert_int_eq(kmq_open("dlq1", KMQ_RECV, &q), 0);
+		ck_assert_int_eq(kmq_receive(q, &in, 1, 30, 3 * SEC), 1);
+		buf[in.len] = 0;
+		count[seq_of(buf, in.len, true, NULL)]++;
+		ck_assert_int_eq(kmq_attrs_decode(ab, in.attr_len, got, 4), 1);
+		ck_assert_int_eq(got[0].name_len, 5);
+		ck_assert(!memcmp(got[0].name, "color", 5));
+		ck_assert_int_eq(kmq_delete_msgs(q, &in.receipt, NULL, 1), 1);
+		kmq_close(q);
+	}
+	ck_assert_int_eq(drain("dlq1", true, count, 16, 3000, NULL), 5);
 	ck_assert_int_eq(drain("dlfull", true, count, 16, 1000, NULL), 4);
 	for (i = 0; i < 10; i++)
 		ck_assert_int_eq(count[i], 1);
