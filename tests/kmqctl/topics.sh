@@ -80,6 +80,23 @@ bad 2 "missing --topic" publish-batch --entries '[{"Id":"a","Message":"m"}]'
 bad 2 "unexpected argument" publish-batch --topic "$T" --entries '[{"Id":"a","Message":"m"}]' extra
 bad 1 "no-such-topic" publish-batch --topic no-such-topic-$$ --entries '[{"Id":"a","Message":"m"}]'
 
+# --- publish, subscribe, create-topic: their arguments ---
+bad 2 "missing --message" publish --topic "$T"
+bad 2 "missing --topic" publish --message m
+bad 2 "unexpected argument" publish --topic "$T" --message m extra
+bad 2 "needs a value" publish --topic "$T" --message
+bad 1 "Invalid argument" publish --topic "$T" --message m --subject ''
+bad 2 "missing --endpoint" subscribe --topic "$T" --protocol queue
+bad 2 "unexpected argument" subscribe --topic "$T" --protocol queue --endpoint "$Q" extra
+bad 2 "is not a JSON object|Key=Value" subscribe --topic "$T" --protocol queue --endpoint "$Q" --attributes '{"x"'
+bad 1 "http_allow" subscribe --topic "$T" --protocol http --endpoint http://example.com/hook
+bad 1 "credentials" subscribe --topic "$T" --protocol http --endpoint http://127.0.0.1@example.com/hook
+bad 2 "--capacity '0' is not in" create-topic "cli-topic2-$$" --capacity 0
+bad 2 "missing --name" create-topic
+ok subscribe --topic "$T" --protocol queue --endpoint "$Q" --return-subscription-arn &&
+	check "j['SubscriptionArn'].startswith('arn:kmq:sns:local:$T:')"
+ok unsubscribe "$(field SubscriptionArn)"
+
 # --- the subscription verbs ---
 ok get-subscription-attributes --subscription-arn "$SUB" &&
 	check "j['Attributes']['RawMessageDelivery'] == 'true' and int(j['Attributes']['kmq.Delivered']) >= 2

@@ -7,7 +7,7 @@
 int delete_topic_main(int argc, char **argv)
 {
 	const char *cmd = argv[0], *name = NULL, *p;
-	const struct targ a = { "topic", "topic-arn", &name, true, true };
+	const struct targ a = { "topic", "topic-arn", &name, true, true, false };
 	int err = topic_args(argc, argv, &a, 1);
 
 	if (err)

@@ -248,13 +248,14 @@ int publish_batch_main(int argc, char **argv);
 
 /* The arguments of a topic verb: each --@opt (or --@alias) VALUE into
  * *@val (which holds its default on entry); @required ones must be given;
- * the one @positional may be given as the verb's argument instead. */
+ * the one @positional may be given as the verb's argument instead; a
+ * @flag takes no value (*@val becomes "" when given). */
 struct targ {
 	const char *opt, *alias;
 	const char **val;
-	bool required, positional;
+	bool required, positional, flag;
 };
-/* topic_args - parse @argv by @a (@n of them, at most 4): 0, 1 after
+/* topic_args - parse @argv by @a (@n of them, at most 8): 0, 1 after
  * --help, -1 after printing a usage error. */
 int topic_args(int argc, char **argv, const struct targ *a, unsigned int n);
 /* sub_verb - a verb that takes just --subscription-arn ARN (or ARN):

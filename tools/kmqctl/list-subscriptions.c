@@ -6,7 +6,7 @@
 int list_subscriptions_main(int argc, char **argv)
 {
 	const char *topic = NULL;
-	const struct targ a = { "topic", "topic-arn", &topic, false, false };
+	const struct targ a = { "topic", "topic-arn", &topic, false, false, false };
 	struct json_object *req;
 	int err = topic_args(argc, argv, &a, 1);
 

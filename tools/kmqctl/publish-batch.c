@@ -13,8 +13,8 @@ int publish_batch_main(int argc, char **argv)
 {
 	const char *cmd = argv[0], *topic = NULL, *entries = NULL, *p;
 	const struct targ a[] = {
-		{ "topic", "topic-arn", &topic, true, false },
-		{ "entries", "publish-batch-request-entries", &entries, true, false },
+		{ "topic", "topic-arn", &topic, true, false, false },
+		{ "entries", "publish-batch-request-entries", &entries, true, false, false },
 	};
 	struct pub_entry e[KMQ_PUBLISH_BATCH_MAX];
 	struct json_object *root = NULL, *ok, *bad;

@@ -12,59 +12,28 @@
 
 int publish_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "topic", required_argument, NULL, 't' },
-		{ "topic-arn", required_argument, NULL, 't' },
-		{ "message", required_argument, NULL, 'm' },
-		{ "subject", required_argument, NULL, 's' },
-		{ "message-attributes", required_argument, NULL, 'a' },
-		{ "message-group-id", required_argument, NULL, 'g' },
-		{ "message-deduplication-id", required_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cmd = argv[0], *topic = NULL, *body = NULL, *p;
+	const char *cmd = argv[0], *topic = NULL, *body = NULL, *mattr = NULL, *p;
 	struct kmq_pub_msg m = { 0 };
+	const struct targ a[] = {
+		{ "topic", "topic-arn", &topic, true, false, false },
+		{ "message", NULL, &body, true, false, false },
+		{ "subject", NULL, &m.subject, false, false, false },
+		{ "message-attributes", NULL, &mattr, false, false, false },
+		{ "message-group-id", NULL, &m.group, false, false, false },
+		{ "message-deduplication-id", NULL, &m.dedup, false, false, false },
+	};
 	struct mattrs attrs = { .n = 0 };
 	unsigned char *data = NULL;
 	struct kmq_topic *t = NULL;
 	struct json_object *out;
 	ssize_t len;
-	int c, err, ret = EXIT_USAGE;
+	int err, ret = EXIT_USAGE;
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		switch (c) {
-		case 't':
-			topic = optarg;
-			break;
-		case 'm':
-			body = optarg;
-			break;
-		case 's':
-			m.subject = optarg;
-			break;
-		case 'a':
-			mattrs_free(&attrs);
-			if (parse_mattrs(cmd, "--message-attributes", optarg, &attrs))
-				goto out;
-			break;
-		case 'g':
-			m.group = optarg;
-			break;
-		case 'D':
-			m.dedup = optarg;
-			break;
-		case 'h':
-			ret = 0;
-			goto out;
-		default:
-			goto out;
-		}
-	}
-	if (!topic || !body) {
-		fail(EXIT_USAGE, EINVAL, "%s: --topic and --message are required", cmd);
+	err = topic_args(argc, argv, a, 6);
+	if (err)
+		return err < 0 ? EXIT_USAGE : 0;
+	if (mattr && parse_mattrs(cmd, "--message-attributes", mattr, &attrs))
 		goto out;
-	}
 	p = strrchr(topic, ':');
 	if (p)
 		topic = p + 1;

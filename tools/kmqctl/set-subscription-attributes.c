@@ -8,9 +8,9 @@ int set_subscription_attributes_main(int argc, char **argv)
 {
 	const char *arn = NULL, *name = NULL, *value = "";
 	const struct targ a[] = {
-		{ "subscription-arn", NULL, &arn, true, true },
-		{ "attribute-name", NULL, &name, true, false },
-		{ "attribute-value", NULL, &value, false, false },
+		{ "subscription-arn", NULL, &arn, true, true, false },
+		{ "attribute-name", NULL, &name, true, false, false },
+		{ "attribute-value", NULL, &value, false, false, false },
 	};
 	struct json_object *req;
 	int err = topic_args(argc, argv, a, 3);

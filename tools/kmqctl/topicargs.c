@@ -122,7 +122,7 @@ struct json_object *parse_string_map(const char *cmd, const char *opt,
 	return o;
 }
 
-#define TARG_MAX	4
+#define TARG_MAX	8
 
 int topic_args(int argc, char **argv, const struct targ *a, unsigned int n)
 {
@@ -134,10 +134,11 @@ int topic_args(int argc, char **argv, const struct targ *a, unsigned int n)
 	if (n > TARG_MAX)
 		return fail(EXIT_USAGE, EINVAL, "%s: too many arguments to parse", cmd), -1;
 	for (i = 0; i < n; i++) {
-		opts[k++] = (struct option){ a[i].opt, required_argument, NULL, 256 + (int)i };
+		int has = a[i].flag ? no_argument : required_argument;
+
+		opts[k++] = (struct option){ a[i].opt, has, NULL, 256 + (int)i };
 		if (a[i].alias)
-			opts[k++] = (struct option){ a[i].alias, required_argument, NULL,
-						     256 + (int)i };
+			opts[k++] = (struct option){ a[i].alias, has, NULL, 256 + (int)i };
 	}
 	opts[k++] = (struct option){ "help", no_argument, NULL, 'h' };
 	opts[k] = (struct option){ NULL, 0, NULL, 0 };
@@ -146,7 +147,7 @@ int topic_args(int argc, char **argv, const struct targ *a, unsigned int n)
 			return 1;
 		if (c < 256)
 			return -1;
-		*a[c - 256].val = optarg;
+		*a[c - 256].val = a[c - 256].flag ? "" : optarg;
 	}
 	for (i = 0; i < n; i++)
 		if (a[i].positional)
@@ -189,7 +190,7 @@ static int one_arg_verb(int argc, char **argv, const struct targ *a,
 int sub_verb(int argc, char **argv, const char *op, bool print)
 {
 	const char *arn = NULL;
-	const struct targ a = { "subscription-arn", NULL, &arn, true, true };
+	const struct targ a = { "subscription-arn", NULL, &arn, true, true, false };
 
 	return one_arg_verb(argc, argv, &a, op, "subscription", print);
 }
@@ -197,7 +198,7 @@ int sub_verb(int argc, char **argv, const char *op, bool print)
 int topic_verb(int argc, char **argv, const char *op, bool print)
 {
 	const char *name = NULL;
-	const struct targ a = { "topic", "topic-arn", &name, true, true };
+	const struct targ a = { "topic", "topic-arn", &name, true, true, false };
 
 	return one_arg_verb(argc, argv, &a, op, "name", print);
 }
