@@ -734,7 +734,7 @@ static void sub_walk(struct kmqd *d, struct topic *t, struct sub *s)
 			continue;
 		}
 		err = to_queue(d, t, s, r);
-		if (err == -EAGAIN) {
+		if (err == -EAGAIN || err == -ENOMEM) {	/* full, or kmqd is short */
 			if (retry_later(d, s))
 				return;
 			snprintf(why, sizeof(why), "queue full after %u retries",
@@ -752,8 +752,9 @@ static void sub_walk(struct kmqd *d, struct topic *t, struct sub *s)
 	}
 }
 
-/* admit - check the record just borrowed into @e (copied out first). */
-static void admit(struct topic *t, struct inrec *e)
+/* admit - check the record just borrowed into @e (copied out first):
+ * 0, or -ENOMEM (no copy: try again later, the record stays borrowed). */
+static int admit(struct topic *t, struct inrec *e)
 {
 	int err;
 
@@ -764,8 +765,7 @@ static void admit(struct topic *t, struct inrec *e)
 		e->copy = malloc(e->cap);
 		if (!e->copy) {
 			e->cap = 0;
-			t->corrupt++;
-			return;
+			return -ENOMEM;
 		}
 	}
 	memcpy(e->copy, e->m.data, e->m.len);
@@ -773,7 +773,7 @@ static void admit(struct topic *t, struct inrec *e)
 		if (!t->corrupt++)
 			log_warn("topic %s: dropped a record that is not a kmq_pub",
 				 t->name);
-		return;
+		return 0;
 	}
 	if (t->fifo && (err = fifo_admit(t, &e->r))) {
 		if (err == -EEXIST)
@@ -781,11 +781,12 @@ static void admit(struct topic *t, struct inrec *e)
 		else if (!t->corrupt++)
 			log_warn("topic %s: dropped a record without MessageGroupId or MessageDeduplicationId",
 				 t->name);
-		return;
+		return 0;
 	}
 	e->r.id = e->m.id;
 	e->r.sent_ns = e->r.stamp ? e->r.stamp : e->m.sent_ns;
 	e->skip = false;
+	return 0;
 }
 
 static void on_retry(struct kmqd *d, void *arg)
@@ -840,24 +841,32 @@ void deliver_drain(struct kmqd *d, struct topic *t)
 		while (more && budget && t->end - t->base < t->wcap) {
 			struct inrec *e = &t->win[t->end % t->wcap];
 
-			who = 0;
-			err = kmq_fast_borrow(f, &e->m, &who);
-			tq_wake(&t->inbox, iq, who);
-			if (err == -EAGAIN) {
-				/* Empty: ask the next publisher to wake us,
-				 * then look again (the need-wakeup protocol). */
-				if (d->shm ? !(kmq_fast_arm(f, KMQ_READABLE) & KMQ_READABLE) :
-				    !(kmq_prepare_wait(t->inbox.k, KMQ_READABLE) & KMQ_READABLE))
+			if (!t->held) {
+				who = 0;
+				err = kmq_fast_borrow(f, &e->m, &who);
+				tq_wake(&t->inbox, iq, who);
+				if (err == -EAGAIN) {
+					/* Empty: ask the next publisher to wake
+					 * us, then look again (need-wakeup). */
+					if (d->shm ? !(kmq_fast_arm(f, KMQ_READABLE) & KMQ_READABLE) :
+					    !(kmq_prepare_wait(t->inbox.k, KMQ_READABLE) & KMQ_READABLE))
+						more = false;
+					continue;
+				}
+				if (err) {
 					more = false;
-				continue;
+					break;
+				}
+				t->published++;
+				budget--;
+				t->held = true;
 			}
-			if (err) {
+			if (admit(t, e)) {	/* no memory: kept, tried again */
+				timer_arm(d, &t->retry, mono_ns() + 10 * MIN_RETRY_NS);
 				more = false;
 				break;
 			}
-			t->published++;
-			budget--;
-			admit(t, e);
+			t->held = false;
 			t->end++;
 			got = true;
 			break;
@@ -933,6 +942,7 @@ void deliver_stop(struct kmqd *d, struct topic *t)
 	free(t->win);
 	t->win = NULL;
 	t->base = t->end = 0;
+	t->held = false;
 	if (t->inbox.watched) {
 		kmqd_loop_del(d, kmq_fd(t->inbox.k));
 		t->inbox.watched = false;

@@ -91,6 +91,7 @@ struct topic {
 	struct inrec *win;
 	unsigned int wcap;
 	uint64_t base, end;
+	bool held;		/* win[end] is borrowed, not yet admitted */
 	struct timer retry;
 	uint64_t published, delivered, filtered, failed, corrupt;
 	/* FIFO topics: deduplication ids seen in the last 5 minutes. */
