@@ -20,7 +20,9 @@
  * keeps its order, and nobody else waits for it until the window is full
  * (then the inbox fills and publishers wait: back-pressure, never loss).
  * When the retries run out, and at once for a delivery that cannot succeed
- * (the queue is gone, the message is too large for it, it refuses it), the
+ * (the queue is gone, the message is too large for it, the subscription's
+ * owner may no longer send to the queue that has the name now: kmqd sends
+ * as root and checks the owner's right itself), the
  * record goes to the subscription's dead-letter queue (RedrivePolicy), or
  * is dropped, counted (kmq.Failed, kmq.Dropped) and logged without one.
  * Endpoints (http, https, exec) take the record into their own job queue
@@ -31,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/epoll.h>
 #include <openssl/evp.h>
 #include "internal.h"
@@ -183,12 +187,76 @@ static int fifo_send(struct kmqd *d, struct tq *e, const void *body,
 	return o.status;
 }
 
+/* owner_may_send - may a subscription of @uid send to queue @info, by its
+ * mode, as kmq.ko and topic.c's subscribe judge a sender? kmqd sends as
+ * root: without this, a queue deleted after subscribing and made again by
+ * another user under the same name would get the topic's messages. Group
+ * membership comes from the user database (only when the mode needs it). */
+static bool owner_may_send(uid_t uid, const struct kmq_info *info)
+{
+	struct passwd pw, *pp = NULL;
+	gid_t groups[64];
+	char buf[4096];
+	int n = 64, i;
+
+	if (uid == 0)
+		return true;
+	if (uid == info->uid)
+		return info->mode & 0200;
+	if (info->mode & 02)
+		return true;
+	if (!(info->mode & 020))
+		return false;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pp) || !pp)
+		return false;
+	if (pp->pw_gid == info->gid)
+		return true;
+	if (getgrouplist(pp->pw_name, pp->pw_gid, groups, &n) < 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (groups[i] == info->gid)
+			return true;
+	return false;
+}
+
+/* queue_ok - may @owner send to the queue named @name now: 0, -ENOENT or
+ * -EACCES. */
+static int queue_ok(struct kmqd *d, uid_t owner, const char *name)
+{
+	struct kmq_info info;
+	int err = tq_info(d, name, &info);
+
+	if (err)
+		return err;
+	return owner_may_send(owner, &info) ? 0 : -EACCES;
+}
+
+/* sub_queue_ok - queue_ok for @s's queue, looked at again every RECHECK_NS
+ * and (shm) whenever the name leads to another queue of the store. */
+static int sub_queue_ok(struct kmqd *d, struct sub *s)
+{
+	uint64_t now = mono_ns();
+	struct queue *q = NULL;
+
+	if (d->shm) {
+		q = store_find(d, s->q.name);
+		if (!q)
+			return -ENOENT;
+	}
+	if (s->perm_ns && now - s->perm_ns < RECHECK_NS && q == s->perm_q)
+		return s->perm;
+	s->perm = queue_ok(d, s->owner, s->q.name);
+	s->perm_ns = now;
+	s->perm_q = q;
+	return s->perm;
+}
+
 /* send_to - one message into queue @name by name (a DLQ): with encoded
  * attributes @abuf (@alen bytes; NULL: none), on a FIFO queue with @group
  * ("kmq-dlq" when NULL or "") and deduplication id @dedup. */
-static int send_to(struct kmqd *d, const char *name, const void *body,
-		   size_t len, const unsigned char *abuf, size_t alen,
-		   const char *group, const char *dedup)
+static int send_to(struct kmqd *d, uid_t owner, const char *name,
+		   const void *body, size_t len, const unsigned char *abuf,
+		   size_t alen, const char *group, const char *dedup)
 {
 	struct kmq_attr attrs[KMQ_ATTR_MAX];
 	struct tq e = { 0 };
@@ -199,6 +267,9 @@ static int send_to(struct kmqd *d, const char *name, const void *body,
 
 	if (!kmq_name_valid(name))
 		return -EINVAL;
+	err = queue_ok(d, owner, name);
+	if (err)
+		return err;
 	snprintf(e.name, sizeof(e.name), "%s", name);
 	if (fifo_name(name)) {
 		err = fifo_send(d, &e, body, len, abuf, alen,
@@ -224,10 +295,11 @@ static int send_to(struct kmqd *d, const char *name, const void *body,
 	return err;
 }
 
-int deliver_to_queue(struct kmqd *d, const char *name, const void *body,
-		     size_t len, const char *group, const char *dedup)
+int deliver_to_queue(struct kmqd *d, uid_t owner, const char *name,
+		     const void *body, size_t len, const char *group,
+		     const char *dedup)
 {
-	return send_to(d, name, body, len, NULL, 0, group, dedup);
+	return send_to(d, owner, name, body, len, NULL, 0, group, dedup);
 }
 
 /* ---- records ------------------------------------------------------------------ */
@@ -552,6 +624,9 @@ static int to_queue(struct kmqd *d, struct topic *t, struct sub *s,
 	size_t alen = 0;
 	int err;
 
+	err = sub_queue_ok(d, s);
+	if (err)
+		return err;
 	if (s->fifo_q)
 		return to_fifo_queue(d, t, s, r);
 	if (!f)
@@ -660,7 +735,7 @@ static void give_up(struct kmqd *d, struct topic *t, struct sub *s,
 	group[r->group_len] = 0;
 	p = payload(t, s, r, &len);
 	if (p)
-		err = send_to(d, s->dlq, p, len, s->raw ? r->abuf : NULL,
+		err = send_to(d, s->owner, s->dlq, p, len, s->raw ? r->abuf : NULL,
 			      s->raw ? r->alen : 0, group, id);
 	free(p);
 	if (!err) {

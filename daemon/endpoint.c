@@ -312,8 +312,8 @@ void endpoint_done(struct job *j, bool ok, const char *why)
 	s->failed++;
 	ep->t->failed++;
 	if (ep->dlq[0]) {
-		err = deliver_to_queue(ep->d, ep->dlq, j->payload, j->len, NULL,
-				       j->msgid);
+		err = deliver_to_queue(ep->d, s->owner, ep->dlq, j->payload, j->len,
+				       NULL, j->msgid);
 		if (!err) {
 			ep->dead_lettered++;
 			log_info("topic %s: %s: message %s to dead-letter queue %s after %u attempts (%s)",

@@ -77,10 +77,12 @@ void exec_cancel(struct job *j);
  * kmq:///NAME or an ARN ending in :NAME) into @out; -EINVAL. */
 int redrive_dlq(const char *redrive, char out[KMQ_NAME_LEN]);
 
-/* deliver.c: send one message to a queue by name (a DLQ); a FIFO queue
- * gets group @group ("kmq-dlq" when NULL) and deduplication id @dedup
- * (the MessageId). 0 or -errno. */
-int deliver_to_queue(struct kmqd *d, const char *name, const void *body,
-		     size_t len, const char *group, const char *dedup);
+/* deliver.c: send one message to a queue by name (a DLQ) for a
+ * subscription of @owner (who must be allowed to send to it, -EACCES); a
+ * FIFO queue gets group @group ("kmq-dlq" when NULL) and deduplication id
+ * @dedup (the MessageId). 0 or -errno. */
+int deliver_to_queue(struct kmqd *d, uid_t owner, const char *name,
+		     const void *body, size_t len, const char *group,
+		     const char *dedup);
 
 #endif /* KMQD_ENDPOINT_H */

@@ -69,6 +69,10 @@ struct sub {
 	uint64_t pos;
 	unsigned int attempt;
 	struct timer retry;
+	/* deliver.c: may @owner send to the queue that has the name now? */
+	int perm;		/* 0, -EACCES or -ENOENT */
+	uint64_t perm_ns;	/* when last looked at; 0: never */
+	const void *perm_q;	/* shm: the store's queue it was */
 	bool fifo_q;		/* PROTO_QUEUE to a FIFO queue */
 	uint64_t delivered, filtered, failed;
 	uint64_t retries, dead_lettered, dropped;	/* PROTO_QUEUE */

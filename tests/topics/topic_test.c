@@ -11,6 +11,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -625,6 +626,67 @@ START_TEST(queue_retries_and_dead_letters)
 }
 END_TEST
 
+/* A subscriber queue deleted and made again by another user under the
+ * same name: kmqd (root) must not send the subscription's owner's
+ * messages into it; they go to the owner's dead-letter queue. */
+START_TEST(queue_remade_by_another_user)
+{
+	struct kmq_qattr a = { .capacity = 16, .max_msg_size = 4096, .mode = 0600 };
+	char *r = NULL, arn[256] = "";
+	json_object *o, *arr, *v;
+	struct kmq_topic *t;
+	int status, count[4] = { 0 };
+	pid_t pid;
+
+	kd_start();
+	topic_made("perm");
+	kmq_delete("permq");
+	kmq_delete("permdlq");
+	snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "permq");
+	snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "permdlq");
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {	/* user 65534: its topic, its queue, its DLQ */
+		char *rr = NULL;
+
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(2);
+		if (kmq_topic_create("perm", NULL, NULL) || kmq_create("permq", &a) ||
+		    kmq_create("permdlq", &a))
+			_exit(3);
+		if (kmq_topic_call("{\"op\":\"subscribe\",\"topic\":\"perm\",\"protocol\":\"queue\","
+				   "\"endpoint\":\"permq\",\"attributes\":{\"RawMessageDelivery\":\"true\","
+				   "\"RedrivePolicy\":\"{\\\"deadLetterTargetArn\\\":\\\"permdlq\\\"}\"}}",
+				   &rr))
+			_exit(4);
+		free(rr);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && !WEXITSTATUS(status), "child: status %d", status);
+	ck_assert_int_eq(call(&r, "{\"op\":\"list-subscriptions\",\"topic\":\"perm\"}"), 0);
+	o = json_tokener_parse(r);
+	ck_assert(o && json_object_object_get_ex(o, "Subscriptions", &arr));
+	ck_assert(json_object_object_get_ex(json_object_array_get_idx(arr, 0), "SubscriptionArn", &v));
+	snprintf(arn, sizeof(arn), "%s", json_object_get_string(v));
+	json_object_put(o);
+	free(r);
+	/* root (another user) takes the name */
+	ck_assert_int_eq(kmq_delete("permq"), 0);
+	ck_assert_int_eq(kmq_create("permq", &a), 0);
+	msleep(100);	/* kmqd looks again every 20 ms */
+	ck_assert_int_eq(kmq_topic_open("perm", &t), 0);
+	publish_one(t, 0, NULL);
+	kmq_topic_close(t);
+	ck_assert_int_eq(drain("permdlq", true, count, 4, 5000, NULL), 1);
+	ck_assert_int_eq(count[0], 1);
+	ck_assert_int_eq(drain("permq", true, count, 4, 300, NULL), 0);
+	ck_assert_int_eq(sub_attr(arn, "kmq.DeadLettered"), 1);
+	ck_assert_int_eq(sub_attr(arn, "kmq.Delivered"), 0);
+	kd_cleanup();
+}
+END_TEST
+
 /* ---- http: a real local server ------------------------------------------------ */
 
 static const char http_server[] =
@@ -1142,6 +1204,7 @@ int main(void)
 	tcase_add_test(tc, bad_policies_and_changes);
 	tcase_add_test(tc, kill9_loses_no_acked_message);
 	tcase_add_test(tc, queue_retries_and_dead_letters);
+	tcase_add_test(tc, queue_remade_by_another_user);
 	tcase_add_test(tc, http_retries_and_dead_letters);
 	tcase_add_test(tc, http_allow_policy);
 	tcase_add_test(tc, exec_crash_timeout_success);
