@@ -127,13 +127,19 @@ $(FILTER_TEST_BIN): tests/daemon/test_filter.c $(O)/daemon/filter.o daemon/filte
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Idaemon $(ALL_CFLAGS) -o $@ $< $(O)/daemon/filter.o -ljson-c $(CHECK_LIBS)
 
+# [topics] http_allow (daemon/urlpolicy.c) against hostile URLs.
+URLPOLICY_TEST_BIN := $(O)/tests/daemon/test_urlpolicy
+$(URLPOLICY_TEST_BIN): tests/daemon/test_urlpolicy.c $(O)/daemon/urlpolicy.o $(KMQD_PURE_OBJ) daemon/urlpolicy.h daemon/kmqd.h $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itools/lib/kmq -Idaemon $(ALL_CFLAGS) -o $@ $< $(O)/daemon/urlpolicy.o $(KMQD_PURE_OBJ) $(INIH_LIBS) $(KMQD_LIBS) $(CHECK_LIBS)
+
 # Topics end to end (tests/topics): run by check-shm, and in the VM.
 TOPIC_TEST_BIN := $(O)/tests/topics/topic_test
 $(TOPIC_TEST_BIN): tests/topics/topic_test.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(O)/lib/libkmq.a -ljson-c $(CHECK_LIBS)
 
-tests: $(UNIT_BIN) $(VMT_BIN) $(SQST_BIN) $(QT_BIN) $(DUNIT_BIN) $(DAEMON_TEST_BIN) $(FILTER_TEST_BIN) $(TOPIC_TEST_BIN)
+tests: $(UNIT_BIN) $(VMT_BIN) $(SQST_BIN) $(QT_BIN) $(DUNIT_BIN) $(DAEMON_TEST_BIN) $(FILTER_TEST_BIN) $(URLPOLICY_TEST_BIN) $(TOPIC_TEST_BIN)
 
 $(O)/tests/unit/%: tests/unit/%.c $(O)/lib/libkmq.a $(HDRS)
 	@mkdir -p $(dir $@)
@@ -175,8 +181,8 @@ check: deps
 	$(MAKE) check-bench
 	$(MAKE) check-vm
 
-check-unit: $(UNIT_BIN) $(DUNIT_BIN) $(FILTER_TEST_BIN)
-	@tests/run-unit $(UNIT_BIN) $(DUNIT_BIN) $(FILTER_TEST_BIN)
+check-unit: $(UNIT_BIN) $(DUNIT_BIN) $(FILTER_TEST_BIN) $(URLPOLICY_TEST_BIN)
+	@tests/run-unit $(UNIT_BIN) $(DUNIT_BIN) $(FILTER_TEST_BIN) $(URLPOLICY_TEST_BIN)
 
 # The shm backend on this host: kmqd, the queue suite, the daemon tests.
 check-shm: all

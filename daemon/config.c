@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <ini.h>
 #include "kmqd.h"
@@ -33,7 +34,11 @@ const char config_default_ini[] =
 	"enabled = yes\n"
 	"fastpath = no\n"
 	"pin_dir = /sys/fs/bpf/kmq/v1\n"
-	"pin_group =\n";
+	"pin_group =\n"
+	"[topics]\n"
+	"# URL prefixes http/https subscriptions may name (daemon/README.md):\n"
+	"# loopback only by default; '*' allows any http(s) URL\n"
+	"http_allow = " TOPICS_HTTP_ALLOW_DEFAULT "\n";
 
 struct parse {
 	struct config *c;
@@ -163,6 +168,26 @@ int config_set(struct config *c, const char *section, const char *key,
 		    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(value))
 			BAD("pin_group: '%s' is not a group name", value);
 		strcpy(c->trace_pin_group, value);
+	} else if (IS("topics", "http_allow")) {
+		const char *p = value;
+
+		/* the lexical rules; urlpolicy.c parses each rule fully */
+		if (strlen(value) >= sizeof(c->http_allow))
+			BAD("http_allow: longer than %zu bytes", sizeof(c->http_allow) - 1);
+		while (*p) {
+			size_t n;
+
+			p += strspn(p, " \t,");
+			n = strcspn(p, " \t,");
+			if (n && !(n == 1 && *p == '*') &&
+			    (strncasecmp(p, "http://", 7) && strncasecmp(p, "https://", 8)))
+				BAD("http_allow: '%.*s' is not '*' or an http:// or https:// URL prefix",
+				    (int)n, p);
+			if (memchr(p, '@', n))
+				BAD("http_allow: '%.*s' holds credentials ('@')", (int)n, p);
+			p += n;
+		}
+		strcpy(c->http_allow, value);
 	} else {
 		BAD("unknown key '%s' in section [%s]", key, section);
 	}
@@ -285,6 +310,7 @@ void config_diff(const struct config *a, const struct config *b, char *out,
 	DIFF_U(trace_fastpath, "%d");
 	DIFF_S(trace_pin_dir, ID);
 	DIFF_S(trace_pin_group, ID);
+	DIFF_S(http_allow, ID);
 }
 
 void config_print(const struct config *c, void *fp)
@@ -302,4 +328,5 @@ void config_print(const struct config *c, void *fp)
 	fprintf(f, "[trace]\nenabled = %s\nfastpath = %s\npin_dir = %s\npin_group = %s\n",
 		c->trace ? "yes" : "no", c->trace_fastpath ? "yes" : "no",
 		c->trace_pin_dir, c->trace_pin_group);
+	fprintf(f, "[topics]\nhttp_allow = %s\n", c->http_allow);
 }

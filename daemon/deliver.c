@@ -1,18 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Topic fan-out: drain a topic's inbox (include/kmq/topic.h), match every
- * record against each subscription's filter policy, and deliver it. A
- * record stays borrowed from the inbox until every subscription has it, so
- * a kmqd killed mid-way gets it back from the queue's crash repair and
- * delivers it again (at least once; MessageId is the same both times). A
- * subscriber queue that is full holds the line: the topic retries after 1
- * ms, without redelivering to the subscriptions that have the record.
+ * record against each subscription's filter policy, and deliver it.
+ *
+ * The window. kmqd borrows up to wcap records from the inbox at a time
+ * (records [base, end), copied out of their slots) and every subscription
+ * walks them in order with its own cursor (sub.pos). A slot goes back to
+ * the inbox only once every subscription's cursor is past it, and slots go
+ * back in order: so a kmqd killed at any point (kill -9 included) gets
+ * every record that some subscription may lack back from the queue's crash
+ * repair and delivers it again (at least once; the MessageId is the same
+ * both times). Nothing a publisher was told is published lives only in
+ * kmqd's memory.
+ *
+ * A full subscriber queue holds only its own subscription: its cursor stays
+ * on the record and retries it by the subscription's DeliveryPolicy (by
+ * default 50 retries 1 ms apart, then 50 from 1 to 20 s apart), while the
+ * other subscriptions go on through the window; a FIFO subscription so
+ * keeps its order, and nobody else waits for it until the window is full
+ * (then the inbox fills and publishers wait: back-pressure, never loss).
+ * When the retries run out, and at once for a delivery that cannot succeed
+ * (the queue is gone, the message is too large for it, the subscription's
+ * owner may no longer send to the queue that has the name now: kmqd sends
+ * as root and checks the owner's right itself), the
+ * record goes to the subscription's dead-letter queue (RedrivePolicy), or
+ * is dropped, counted (kmq.Failed, kmq.Dropped) and logged without one.
+ * Endpoints (http, https, exec) take the record into their own job queue
+ * (endpoint.c) and the cursor moves on at once.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/epoll.h>
 #include <openssl/evp.h>
 #include "internal.h"
@@ -20,9 +42,42 @@
 #include "endpoint.h"
 
 #define DRAIN_BUDGET	512		/* records per loop turn */
-#define RETRY_NS	1000000ULL	/* a full subscriber queue */
+#define WINDOW_MAX	128		/* records borrowed at once */
+#define MIN_RETRY_NS	1000000ULL	/* a "no delay" retry of a full queue */
+#define RECHECK_NS	20000000ULL	/* kernel: is a queue handle stale? */
+#define NS		1000000000ULL
+#define KEEP_COPY	4096		/* copy buffers kept per window entry */
 
 /* ---- queues on either backend ----------------------------------------------- */
+
+/* tq_open - kernel backend: @e's handle, opened with @flags when it has
+ * none, and closed first when @e's name no longer names the queue it is on
+ * (deleted, or deleted and made again): looked at every RECHECK_NS, since
+ * kmq.ko lets a handle on a deleted queue go on sending into it. Not a
+ * topic's inbox (watched): its borrowed records belong to its handle. */
+static int tq_open(struct tq *e, unsigned int flags)
+{
+	struct kmq_info info;
+	uint64_t now = mono_ns();
+	int err;
+
+	if (e->k && !e->watched && now - e->checked_ns >= RECHECK_NS) {
+		err = kmq_info(e->name, &info);
+		if (err || info.created_ns != e->created_ns)
+			tq_close(e);
+		else
+			e->checked_ns = now;
+	}
+	if (e->k)
+		return 0;
+	err = kmq_open(e->name, flags, &e->k);
+	if (err)
+		return err;
+	if (kmq_qinfo(e->k, &info) == 0)
+		e->created_ns = info.created_ns;
+	e->checked_ns = now;
+	return 0;
+}
 
 /* tq_fast - the fast path onto @e, and the store's queue on shm (*@sq). */
 static struct kmq_fast *tq_fast(struct kmqd *d, struct tq *e, struct queue **sq)
@@ -32,7 +87,7 @@ static struct kmq_fast *tq_fast(struct kmqd *d, struct tq *e, struct queue **sq)
 		*sq = store_find(d, e->name);
 		return *sq ? queue_fast(*sq) : NULL;
 	}
-	if (!e->k && kmq_open(e->name, KMQ_SEND | KMQ_RECV, &e->k))
+	if (tq_open(e, KMQ_SEND | KMQ_RECV))
 		return NULL;
 	if (!e->k->mapped)
 		return NULL;
@@ -70,32 +125,181 @@ int tq_info(struct kmqd *d, const char *name, struct kmq_info *info)
 
 void deliver_sub_gone(struct sub *s)
 {
+	if (s->t && s->t->d)
+		timer_cancel(s->t->d, &s->retry);
 	tq_close(&s->q);
 	endpoint_free(s->ep);
 	s->ep = NULL;
 }
 
-int deliver_to_queue(struct kmqd *d, const char *name, const void *body,
-		     size_t len)
+static bool fifo_name(const char *name)
 {
+	size_t n = strlen(name);
+
+	return n > 5 && !strcmp(name + n - 5, ".fifo");
+}
+
+/* fifo_send - one message into FIFO queue @e through its owner: kmq.ko
+ * (kmq_send_msgs) or kmqd's own SQS send (sqs.c). @abuf: encoded
+ * attributes. 0 (a duplicate too), -EAGAIN (full) or -errno. */
+static int fifo_send(struct kmqd *d, struct tq *e, const void *body,
+		     size_t len, const unsigned char *abuf, size_t alen,
+		     const char *group, const char *dedup)
+{
+	struct kmq_attr attrs[KMQ_ATTR_MAX];
+	struct kmq_out o = { .delay_s = -1 };
+	struct kmq_sqsmsg m;
+	struct queue *q;
+	int n, err;
+
+	if (strlen(group) >= KMQ_GROUP_LEN || strlen(dedup) >= KMQ_GROUP_LEN)
+		return -EINVAL;
+	if (d->shm) {
+		q = store_find(d, e->name);
+		if (!q)
+			return -ENOENT;
+		if (!sqs_fifo_queue(q))
+			return -EINVAL;
+		memset(&m, 0, sizeof(m));
+		m.len = (__u32)len;
+		m.attr_len = (__u32)alen;
+		snprintf(m.group, sizeof(m.group), "%s", group);
+		snprintf(m.dedup, sizeof(m.dedup), "%s", dedup);
+		return sqs_send_local(q, &m, abuf, body);
+	}
+	err = tq_open(e, KMQ_SEND);
+	if (err)
+		return err;
+	if (alen) {
+		n = kmq_attrs_decode(abuf, alen, attrs, KMQ_ATTR_MAX);
+		if (n < 0)
+			return n;
+		o.attrs = attrs;
+		o.nattrs = (unsigned int)n;
+	}
+	o.body = body;
+	o.len = len;
+	o.group = group;
+	o.dedup = dedup;
+	n = kmq_send_msgs(e->k, &o, 1);
+	if (n < 0)
+		return n;
+	return o.status;
+}
+
+/* owner_may_send - may a subscription of @uid send to queue @info, by its
+ * mode, as kmq.ko and topic.c's subscribe judge a sender? kmqd sends as
+ * root: without this, a queue deleted after subscribing and made again by
+ * another user under the same name would get the topic's messages. Group
+ * membership comes from the user database (only when the mode needs it). */
+static bool owner_may_send(uid_t uid, const struct kmq_info *info)
+{
+	struct passwd pw, *pp = NULL;
+	gid_t groups[64];
+	char buf[4096];
+	int n = 64, i;
+
+	if (uid == 0)
+		return true;
+	if (uid == info->uid)
+		return info->mode & 0200;
+	if (info->mode & 02)
+		return true;
+	if (!(info->mode & 020))
+		return false;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pp) || !pp)
+		return false;
+	if (pp->pw_gid == info->gid)
+		return true;
+	if (getgrouplist(pp->pw_name, pp->pw_gid, groups, &n) < 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (groups[i] == info->gid)
+			return true;
+	return false;
+}
+
+/* queue_ok - may @owner send to the queue named @name now: 0, -ENOENT or
+ * -EACCES. */
+static int queue_ok(struct kmqd *d, uid_t owner, const char *name)
+{
+	struct kmq_info info;
+	int err = tq_info(d, name, &info);
+
+	if (err)
+		return err;
+	return owner_may_send(owner, &info) ? 0 : -EACCES;
+}
+
+/* sub_queue_ok - queue_ok for @s's queue, looked at again every RECHECK_NS
+ * and (shm) whenever the name leads to another queue of the store. */
+static int sub_queue_ok(struct kmqd *d, struct sub *s)
+{
+	uint64_t now = mono_ns();
+	struct queue *q = NULL;
+
+	if (d->shm) {
+		q = store_find(d, s->q.name);
+		if (!q)
+			return -ENOENT;
+	}
+	if (s->perm_ns && now - s->perm_ns < RECHECK_NS && q == s->perm_q)
+		return s->perm;
+	s->perm = queue_ok(d, s->owner, s->q.name);
+	s->perm_ns = now;
+	s->perm_q = q;
+	return s->perm;
+}
+
+/* send_to - one message into queue @name by name (a DLQ): with encoded
+ * attributes @abuf (@alen bytes; NULL: none), on a FIFO queue with @group
+ * ("kmq-dlq" when NULL or "") and deduplication id @dedup. */
+static int send_to(struct kmqd *d, uid_t owner, const char *name,
+		   const void *body, size_t len, const unsigned char *abuf,
+		   size_t alen, const char *group, const char *dedup)
+{
+	struct kmq_attr attrs[KMQ_ATTR_MAX];
 	struct tq e = { 0 };
 	struct queue *sq;
 	struct kmq_fast *f;
 	unsigned int who = 0;
-	int err;
+	int n = 0, err;
 
 	if (!kmq_name_valid(name))
 		return -EINVAL;
+	err = queue_ok(d, owner, name);
+	if (err)
+		return err;
 	snprintf(e.name, sizeof(e.name), "%s", name);
+	if (fifo_name(name)) {
+		err = fifo_send(d, &e, body, len, abuf, alen,
+				group && *group ? group : "kmq-dlq", dedup);
+		tq_close(&e);
+		return err;
+	}
+	if (alen) {
+		n = kmq_attrs_decode(abuf, alen, attrs, KMQ_ATTR_MAX);
+		if (n < 0)
+			return n;
+	}
 	f = tq_fast(d, &e, &sq);
 	if (!f) {
 		tq_close(&e);
 		return -ENOENT;
 	}
-	err = kmq_fast_send_attrs(f, NULL, 0, 0, body, len, NULL, &who);
+	err = len + alen > f->v.max_msg_size ? -EMSGSIZE :
+	      kmq_fast_send_attrs(f, attrs, (unsigned int)n, (__u32)alen, body,
+				  len, NULL, &who);
 	tq_wake(&e, sq, who);
 	tq_close(&e);
 	return err;
+}
+
+int deliver_to_queue(struct kmqd *d, uid_t owner, const char *name,
+		     const void *body, size_t len, const char *group,
+		     const char *dedup)
+{
+	return send_to(d, owner, name, body, len, NULL, 0, group, dedup);
 }
 
 /* ---- records ------------------------------------------------------------------ */
@@ -109,7 +313,7 @@ struct rec {
 	unsigned int nattrs;
 	const void *body;
 	size_t len;
-	uint64_t id, sent_ns;
+	uint64_t id, sent_ns, stamp;
 	char ddkey[KMQ_PUB_ID_MAX + 1];	/* FIFO topics: the deduplication id */
 };
 
@@ -124,7 +328,7 @@ static int parse(const unsigned char *p, size_t len, struct rec *r)
 		return -EINVAL;
 	memcpy(&h, p, sizeof(h));
 	if (h.magic != KMQ_PUB_MAGIC || h.version != KMQ_PUB_VERSION ||
-	    h.flags || h.reserved0 || h.reserved ||
+	    h.flags || h.reserved0 ||
 	    h.subject_len > KMQ_PUB_SUBJECT_MAX || h.group_len > KMQ_PUB_ID_MAX ||
 	    h.dedup_len > KMQ_PUB_ID_MAX)
 		return -EINVAL;
@@ -133,6 +337,7 @@ static int parse(const unsigned char *p, size_t len, struct rec *r)
 	if (need != len)
 		return -EINVAL;
 	p += sizeof(h);
+	r->stamp = h.stamp;
 	r->subject = (const char *)p;
 	r->subject_len = h.subject_len;
 	p += h.subject_len;
@@ -154,21 +359,12 @@ static int parse(const unsigned char *p, size_t len, struct rec *r)
 	return 0;
 }
 
-/* message_id - a UUID-shaped id from the inbox message: the same when a
- * record is delivered again after a crash. */
+/* message_id - the MessageId: kmq_topic_message_id() of the record, the
+ * same when a record is delivered again after a crash, and the one
+ * kmq_publish() reported to its publisher. */
 static void message_id(const struct topic *t, const struct rec *r, char out[37])
 {
-	uint64_t h = 1469598103934665603ULL;
-	const char *c;
-
-	for (c = t->name; *c; c++)
-		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-	h ^= r->sent_ns;
-	snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx",
-		 (unsigned int)(r->id >> 32), (unsigned int)(r->id >> 16) & 0xffff,
-		 (unsigned int)r->id & 0xfff,
-		 (unsigned int)(0x8000 | ((h >> 48) & 0x3fff)),
-		 (unsigned long long)(h & 0xffffffffffffULL));
+	kmq_topic_message_id(out, t->name, r->id, r->sent_ns);
 }
 
 static void timestamp(uint64_t ns, char out[64])
@@ -366,48 +562,59 @@ static int fifo_admit(struct topic *t, struct rec *r)
 
 /* ---- delivery ------------------------------------------------------------------ */
 
-/* to_fifo_queue - a FIFO subscriber queue: not mapped, so through its
- * owner (kmq_send_msgs), with the record's group and deduplication id, so
- * that the queue's own 5-minute window also drops a record that a kmqd
- * crash made kmqd deliver twice. kmqd's shm store serves no FIFO queues
- * yet: -EOPNOTSUPP there. */
+/* A record of the window: borrowed from the inbox, copied out, checked. */
+struct inrec {
+	struct kmq_msg m;		/* the borrow, released in order */
+	unsigned char *copy;		/* what @r points into */
+	size_t cap;			/* kept for the next record when small */
+	struct rec r;
+	bool skip;			/* corrupt or a FIFO duplicate */
+};
+
+static char *payload(const struct topic *t, const struct sub *s,
+		     const struct rec *r, size_t *len)
+{
+	char *p;
+
+	if (!s->raw) {
+		p = envelope(t, s, r);
+		*len = p ? strlen(p) : 0;
+		return p;
+	}
+	p = malloc(r->len + 1);
+	if (p) {
+		memcpy(p, r->body, r->len);
+		p[r->len] = 0;
+		*len = r->len;
+	}
+	return p;
+}
+
+/* to_fifo_queue - a FIFO subscriber queue, through its owner with the
+ * record's group and deduplication id, so that the queue's own 5-minute
+ * window also drops a record that a kmqd crash made kmqd deliver twice. */
 static int to_fifo_queue(struct kmqd *d, struct topic *t, struct sub *s,
 			 const struct rec *r)
 {
 	char group[KMQ_PUB_ID_MAX + 1];
-	struct kmq_out o = { .delay_s = -1 };
 	char *env = NULL;
-	int n;
+	int err;
 
-	if (d->shm)
-		return -EOPNOTSUPP;
-	if (!s->q.k && kmq_open(s->q.name, KMQ_SEND, &s->q.k))
-		return -ENOENT;
 	memcpy(group, r->group, r->group_len);
 	group[r->group_len] = 0;
-	o.group = group;
-	o.dedup = r->ddkey;
-	if (s->raw) {
-		o.body = r->body;
-		o.len = r->len;
-		o.attrs = r->attrs;
-		o.nattrs = r->nattrs;
-	} else {
-		env = envelope(t, s, r);
-		if (!env)
-			return -ENOMEM;
-		o.body = env;
-		o.len = strlen(env);
-	}
-	n = kmq_send_msgs(s->q.k, &o, 1);
+	if (s->raw)
+		return fifo_send(d, &s->q, r->body, r->len, r->abuf, r->alen,
+				 group, r->ddkey);
+	env = envelope(t, s, r);
+	if (!env)
+		return -ENOMEM;
+	err = fifo_send(d, &s->q, env, strlen(env), NULL, 0, group, r->ddkey);
 	free(env);
-	if (n < 0)
-		return n;
-	return o.status;
+	return err;
 }
 
-/* to_queue - 0, -EAGAIN (full: try again), or another -errno (counted as
- * failed: a missing queue, a message too large for it). */
+/* to_queue - 0, -EAGAIN (full: try again), or another -errno (a delivery
+ * that cannot succeed: a missing queue, a message too large for it). */
 static int to_queue(struct kmqd *d, struct topic *t, struct sub *s,
 		    const struct rec *r)
 {
@@ -417,6 +624,9 @@ static int to_queue(struct kmqd *d, struct topic *t, struct sub *s,
 	size_t alen = 0;
 	int err;
 
+	err = sub_queue_ok(d, s);
+	if (err)
+		return err;
 	if (s->fifo_q)
 		return to_fifo_queue(d, t, s, r);
 	if (!f)
@@ -500,54 +710,158 @@ static int to_endpoint(struct topic *t, struct sub *s, const struct rec *r)
 	return err;
 }
 
-/* fan_out - deliver @r to every subscription of @t that does not have it
- * yet. -EAGAIN when one must be tried again (its queue is full). */
-static int fan_out(struct kmqd *d, struct topic *t, const struct rec *r)
+/* give_up - queue subscription @s cannot have @r (@why): its dead-letter
+ * queue gets what the subscription would have, else it is dropped; both
+ * counted and logged (the first time and every 1000th after). */
+static void give_up(struct kmqd *d, struct topic *t, struct sub *s,
+		    const struct rec *r, const char *why)
 {
-	int again = 0;
-	struct sub *s;
+	char id[37], group[KMQ_PUB_ID_MAX + 1];
+	size_t len = 0;
+	char *p;
+	int err = -ENOMEM;
 
-	for (s = t->subs; s; s = s->next) {
+	s->failed++;
+	t->failed++;
+	message_id(t, r, id);
+	if (!s->dlq[0]) {
+		if (!(s->dropped++ % 1000))
+			log_warn("topic %s: queue %s: message %s dropped (%s); no RedrivePolicy (%llu dropped)",
+				 t->name, s->q.name, id, why,
+				 (unsigned long long)s->dropped);
+		return;
+	}
+	memcpy(group, r->group, r->group_len);
+	group[r->group_len] = 0;
+	p = payload(t, s, r, &len);
+	if (p)
+		err = send_to(d, s->owner, s->dlq, p, len, s->raw ? r->abuf : NULL,
+			      s->raw ? r->alen : 0, group, id);
+	free(p);
+	if (!err) {
+		if (!(s->dead_lettered++ % 1000))
+			log_info("topic %s: queue %s: message %s to dead-letter queue %s (%s)",
+				 t->name, s->q.name, id, s->dlq, why);
+		return;
+	}
+	if (!(s->dropped++ % 1000))
+		log_warn("topic %s: queue %s: message %s dropped (%s): dead-letter queue %s: %s",
+			 t->name, s->q.name, id, why, s->dlq, strerror(-err));
+}
+
+static void on_sub_retry(struct kmqd *d, void *arg)
+{
+	struct sub *s = arg;
+
+	deliver_drain(d, s->t);
+}
+
+/* retry_later - @s's queue is full: arm its next retry of the record at
+ * its cursor; false when its DeliveryPolicy's retries are spent. */
+static bool retry_later(struct kmqd *d, struct sub *s)
+{
+	uint64_t delay;
+
+	if (s->attempt >= s->pol.num_retries)
+		return false;
+	s->attempt++;
+	s->retries++;
+	delay = retry_delay_ns(&s->pol, s->attempt);
+	if (delay < MIN_RETRY_NS)
+		delay = MIN_RETRY_NS;
+	s->retry.cb = on_sub_retry;
+	s->retry.arg = s;
+	timer_arm(d, &s->retry, mono_ns() + delay);
+	return true;
+}
+
+/* sub_walk - move @s's cursor through the window as far as it goes. */
+static void sub_walk(struct kmqd *d, struct topic *t, struct sub *s)
+{
+	if (s->retry.at)		/* waiting for its retry */
+		return;
+	while (s->pos < t->end) {
+		struct inrec *e = &t->win[s->pos % t->wcap];
+		const struct rec *r = &e->r;
+		char why[96];
 		int err;
 
-		if (s->done)
+		if (e->skip) {
+			s->pos++;
 			continue;
+		}
 		if (!filter_match(s->filter, r->attrs, r->nattrs, r->body, r->len)) {
 			s->filtered++;
 			t->filtered++;
-			s->done = true;
+			s->pos++;
 			continue;
 		}
-		switch (s->proto) {
-		case PROTO_QUEUE:
-			err = to_queue(d, t, s, r);
-			break;
-		default:
+		if (s->proto != PROTO_QUEUE) {
 			err = to_endpoint(t, s, r);
-			if (!err) {	/* endpoint.c counts the outcome */
-				s->done = true;
-				continue;
+			if (err) {	/* else endpoint.c counts the outcome */
+				if (!s->failed)
+					log_warn("topic %s: delivery to endpoint %s failed: %s",
+						 t->name, s->endpoint, strerror(-err));
+				s->failed++;
+				t->failed++;
 			}
-			break;
-		}
-		if (err == -EAGAIN) {
-			again = -EAGAIN;
+			s->pos++;
 			continue;
 		}
-		s->done = true;
-		if (err) {
-			if (!s->failed)
-				log_warn("topic %s: delivery to %s %s failed: %s",
-					 t->name, s->proto == PROTO_QUEUE ? "queue" : "endpoint",
-					 s->endpoint, strerror(-err));
-			s->failed++;
-			t->failed++;
+		err = to_queue(d, t, s, r);
+		if (err == -EAGAIN || err == -ENOMEM) {	/* full, or kmqd is short */
+			if (retry_later(d, s))
+				return;
+			snprintf(why, sizeof(why), "queue full after %u retries",
+				 s->attempt);
+			give_up(d, t, s, r, why);
+		} else if (err) {
+			snprintf(why, sizeof(why), "%s", strerror(-err));
+			give_up(d, t, s, r, why);
 		} else {
 			s->delivered++;
 			t->delivered++;
 		}
+		s->attempt = 0;
+		s->pos++;
 	}
-	return again;
+}
+
+/* admit - check the record just borrowed into @e (copied out first):
+ * 0, or -ENOMEM (no copy: try again later, the record stays borrowed). */
+static int admit(struct topic *t, struct inrec *e)
+{
+	int err;
+
+	e->skip = true;
+	if (e->cap < e->m.len || !e->copy) {
+		free(e->copy);
+		e->cap = e->m.len > KEEP_COPY ? e->m.len : KEEP_COPY;
+		e->copy = malloc(e->cap);
+		if (!e->copy) {
+			e->cap = 0;
+			return -ENOMEM;
+		}
+	}
+	memcpy(e->copy, e->m.data, e->m.len);
+	if (parse(e->copy, e->m.len, &e->r)) {
+		if (!t->corrupt++)
+			log_warn("topic %s: dropped a record that is not a kmq_pub",
+				 t->name);
+		return 0;
+	}
+	if (t->fifo && (err = fifo_admit(t, &e->r))) {
+		if (err == -EEXIST)
+			t->deduplicated++;
+		else if (!t->corrupt++)
+			log_warn("topic %s: dropped a record without MessageGroupId or MessageDeduplicationId",
+				 t->name);
+		return 0;
+	}
+	e->r.id = e->m.id;
+	e->r.sent_ns = e->r.stamp ? e->r.stamp : e->m.sent_ns;
+	e->skip = false;
+	return 0;
 }
 
 static void on_retry(struct kmqd *d, void *arg)
@@ -560,82 +874,110 @@ static void on_inbox(struct kmqd *d, void *arg, uint32_t revents)
 	deliver_drain(d, arg);
 }
 
+void deliver_sub_join(struct topic *t, struct sub *s)
+{
+	s->t = t;
+	s->pos = t->end;	/* not the records in delivery: they predate s */
+	s->attempt = 0;
+}
+
 void deliver_drain(struct kmqd *d, struct topic *t)
 {
-	unsigned char *copy = NULL;
 	struct queue *iq;
 	struct kmq_fast *f;
-	unsigned int budget = DRAIN_BUDGET;
+	unsigned int budget = DRAIN_BUDGET, who;
+	bool more = true, moved;
 	struct sub *s;
-	bool fresh;
+	int err;
 
 	f = tq_fast(d, &t->inbox, &iq);
 	if (!f)
 		return;
-	copy = malloc(f->v.max_msg_size);
-	if (!copy)
-		return;
+	if (!t->win) {
+		t->wcap = f->v.free.cap < WINDOW_MAX ? f->v.free.cap : WINDOW_MAX;
+		t->win = calloc(t->wcap, sizeof(*t->win));
+		if (!t->win)
+			return;
+		t->base = t->end = 0;
+		for (s = t->subs; s; s = s->next)
+			s->pos = 0;
+	}
 	for (s = t->subs; s; s = s->next)
-		if (s->proto == PROTO_QUEUE) {
+		if (s->proto == PROTO_QUEUE && !s->fifo_q) {
 			s->cf = tq_fast(d, &s->q, &s->cq);
 			s->cwho = 0;
 		}
-	while (budget--) {
-		unsigned int who = 0;
-		struct rec r;
-		int err;
+	/* One record at a time: borrowed, walked by every subscription and
+	 * given back at once when all have it, so that a kill -9 finds few
+	 * records in the window (those a full subscriber queue holds). */
+	do {
+		bool got = false;
 
-		fresh = !t->busy;
-		if (!t->busy) {
-			err = kmq_fast_borrow(f, &t->cur, &who);
-			tq_wake(&t->inbox, iq, who);
-			if (err == -EAGAIN) {
-				/* Empty: ask the next publisher to wake us,
-				 * then look again (the need-wakeup protocol). */
-				if (d->shm ? !(kmq_fast_arm(f, KMQ_READABLE) & KMQ_READABLE) :
-				    !(kmq_prepare_wait(t->inbox.k, KMQ_READABLE) & KMQ_READABLE))
+		while (more && budget && t->end - t->base < t->wcap) {
+			struct inrec *e = &t->win[t->end % t->wcap];
+
+			if (!t->held) {
+				who = 0;
+				err = kmq_fast_borrow(f, &e->m, &who);
+				tq_wake(&t->inbox, iq, who);
+				if (err == -EAGAIN) {
+					/* Empty: ask the next publisher to wake
+					 * us, then look again (need-wakeup). */
+					if (d->shm ? !(kmq_fast_arm(f, KMQ_READABLE) & KMQ_READABLE) :
+					    !(kmq_prepare_wait(t->inbox.k, KMQ_READABLE) & KMQ_READABLE))
+						more = false;
+					continue;
+				}
+				if (err) {
+					more = false;
 					break;
-				continue;
+				}
+				t->published++;
+				budget--;
+				t->held = true;
 			}
-			if (err)
-				break;
-			t->busy = true;
-			t->published++;
-			for (s = t->subs; s; s = s->next)
-				s->done = false;
-		}
-		memcpy(copy, t->cur.data, t->cur.len);
-		if (parse(copy, t->cur.len, &r)) {
-			if (!t->corrupt++)
-				log_warn("topic %s: dropped a record that is not a kmq_pub",
-					 t->name);
-		} else if (t->fifo && (fresh ? (t->ddok = fifo_admit(t, &r)) : t->ddok)) {
-			if (t->ddok == -EEXIST)
-				t->deduplicated++;
-			else if (!t->corrupt++)
-				log_warn("topic %s: dropped a record without MessageGroupId or MessageDeduplicationId",
-					 t->name);
-		} else {
-			r.id = t->cur.id;
-			r.sent_ns = t->cur.sent_ns;
-			if (fan_out(d, t, &r) == -EAGAIN) {
-				timer_arm(d, &t->retry, mono_ns() + RETRY_NS);
+			if (admit(t, e)) {	/* no memory: kept, tried again */
+				timer_arm(d, &t->retry, mono_ns() + 10 * MIN_RETRY_NS);
+				more = false;
 				break;
 			}
+			t->held = false;
+			t->end++;
+			got = true;
+			break;
 		}
-		who = 0;
-		kmq_fast_release(f, &t->cur, &who);
-		tq_wake(&t->inbox, iq, who);
-		t->busy = false;
-	}
+		for (s = t->subs; s; s = s->next)
+			sub_walk(d, t, s);
+		/* Give back, in order, what every subscription is past. */
+		moved = false;
+		while (t->base < t->end) {
+			struct inrec *e = &t->win[t->base % t->wcap];
+
+			for (s = t->subs; s && s->pos > t->base; s = s->next)
+				;
+			if (s)
+				break;
+			who = 0;
+			kmq_fast_release(f, &e->m, &who);
+			tq_wake(&t->inbox, iq, who);
+			if (e->cap > KEEP_COPY) {	/* a large one: not kept */
+				free(e->copy);
+				e->copy = NULL;
+				e->cap = 0;
+			}
+			t->base++;
+			moved = true;
+		}
+		if (!got && !moved)
+			break;
+	} while (budget);
 	for (s = t->subs; s; s = s->next)
 		if (s->proto == PROTO_QUEUE && s->cwho) {
 			tq_wake(&s->q, s->cq, s->cwho);
 			s->cwho = 0;
 		}
-	if (budget == (unsigned int)-1)	/* more to do: after the others */
+	if (!budget)	/* more to do: after the others */
 		timer_arm(d, &t->retry, mono_ns());
-	free(copy);
 }
 
 int deliver_start(struct kmqd *d, struct topic *t)
@@ -644,6 +986,7 @@ int deliver_start(struct kmqd *d, struct topic *t)
 	struct kmq_fast *f;
 	int err;
 
+	t->d = d;
 	kmq_topic_inbox(t->inbox.name, t->name);
 	t->retry.cb = on_retry;
 	t->retry.arg = t;
@@ -663,12 +1006,18 @@ int deliver_start(struct kmqd *d, struct topic *t)
 void deliver_stop(struct kmqd *d, struct topic *t)
 {
 	struct sub *s;
+	uint64_t i;
 
 	timer_cancel(d, &t->retry);
-	/* A record in delivery stays borrowed: the queue's crash repair gives
-	 * it to the next kmqd (kmqd stopping), or the inbox goes with it
-	 * (delete-topic). */
-	t->busy = false;
+	/* The records in the window stay borrowed: the queue's crash repair
+	 * gives them to the next kmqd (kmqd stopping), or the inbox goes with
+	 * them (delete-topic). */
+	for (i = 0; t->win && i < t->wcap; i++)
+		free(t->win[i].copy);
+	free(t->win);
+	t->win = NULL;
+	t->base = t->end = 0;
+	t->held = false;
 	if (t->inbox.watched) {
 		kmqd_loop_del(d, kmq_fd(t->inbox.k));
 		t->inbox.watched = false;

@@ -53,7 +53,17 @@ int delivery_policy_parse(const char *json, enum sub_proto proto,
 	int e = 0;
 
 	memset(p, 0, sizeof(*p));
-	if (proto == PROTO_EXEC) {
+	if (proto == PROTO_QUEUE) {
+		/* A full queue: 50 retries 1 ms apart (its consumer makes
+		 * room), then 50 from 1 to 20 s apart: about 9 minutes, after
+		 * which the record goes to the subscription's DLQ. */
+		p->min_delay = 1;
+		p->max_delay = 20;
+		p->num_retries = 100;
+		p->no_delay = 50;
+		p->max_concurrency = 1;
+		p->timeout_s = 1;
+	} else if (proto == PROTO_EXEC) {
 		p->min_delay = p->max_delay = 1;
 		p->num_retries = 2;
 		p->max_concurrency = 4;
@@ -75,6 +85,8 @@ int delivery_policy_parse(const char *json, enum sub_proto proto,
 	json_object_object_get_ex(root, "healthyRetryPolicy", &h);
 	json_object_object_get_ex(root, "throttlePolicy", &t);
 	json_object_object_get_ex(root, "execPolicy", &x);
+	if (h)		/* a policy given: its phases are all the user's */
+		p->no_delay = 0;
 	e = get_uint(h, "minDelayTarget", 0, 3600, &p->min_delay, err, errlen) ||
 	    get_uint(h, "maxDelayTarget", 0, 3600, &p->max_delay, err, errlen) ||
 	    get_uint(h, "numRetries", 0, 100, &p->num_retries, err, errlen) ||
@@ -225,7 +237,12 @@ static void pump(struct endpoint *ep)
 		if (err) {
 			char why[64];
 
-			snprintf(why, sizeof(why), "could not start: %s", strerror(-err));
+			if (err == -EACCES) {	/* http_allow: no retry helps */
+				snprintf(why, sizeof(why), "not allowed by [topics] http_allow");
+				j->attempt = ep->pol.num_retries + 1;
+			} else {
+				snprintf(why, sizeof(why), "could not start: %s", strerror(-err));
+			}
 			endpoint_done(j, false, why);
 		}
 	}
@@ -295,7 +312,8 @@ void endpoint_done(struct job *j, bool ok, const char *why)
 	s->failed++;
 	ep->t->failed++;
 	if (ep->dlq[0]) {
-		err = deliver_to_queue(ep->d, ep->dlq, j->payload, j->len);
+		err = deliver_to_queue(ep->d, s->owner, ep->dlq, j->payload, j->len,
+				       NULL, j->msgid);
 		if (!err) {
 			ep->dead_lettered++;
 			log_info("topic %s: %s: message %s to dead-letter queue %s after %u attempts (%s)",
@@ -350,7 +368,7 @@ static const char *attr(struct sub *s, const char *key)
 }
 
 /* A DLQ target: NAME, kmq:///NAME, or an ARN ending in :NAME. */
-static int dlq_name(const char *redrive, char out[KMQ_NAME_LEN])
+int redrive_dlq(const char *redrive, char out[KMQ_NAME_LEN])
 {
 	json_object *o = json_tokener_parse(redrive), *v;
 	const char *s, *c;
@@ -383,7 +401,7 @@ int endpoint_configure(struct endpoint *ep, char *err, size_t errlen)
 				  err, errlen);
 	if (e)
 		return e;
-	if (r && *r && dlq_name(r, dlq)) {
+	if (r && *r && redrive_dlq(r, dlq)) {
 		snprintf(err, errlen, "Invalid parameter: RedrivePolicy: deadLetterTargetArn is not a queue name or ARN");
 		return -EINVAL;
 	}

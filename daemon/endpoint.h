@@ -15,20 +15,6 @@
 #include <stdint.h>
 #include "topic.h"
 
-enum backoff_fn { BACKOFF_LINEAR, BACKOFF_ARITHMETIC, BACKOFF_GEOMETRIC,
-		  BACKOFF_EXPONENTIAL };
-
-/* DeliveryPolicy, as SNS: healthyRetryPolicy, throttlePolicy; and for
- * exec, execPolicy {maxConcurrency, timeoutSeconds}. Delays in seconds. */
-struct delivery_policy {
-	unsigned int min_delay, max_delay;
-	unsigned int num_retries, no_delay, min_delay_retries, max_delay_retries;
-	enum backoff_fn backoff;
-	unsigned int max_per_second;	/* 0: no throttle */
-	unsigned int max_concurrency;	/* attempts in flight */
-	unsigned int timeout_s;		/* one attempt */
-};
-
 struct job {
 	struct endpoint *ep;
 	char *payload;
@@ -87,8 +73,16 @@ void http_fini(struct kmqd *d);
 int exec_start(struct job *j);
 void exec_cancel(struct job *j);
 
-/* deliver.c: send one message to a queue by name (a DLQ). */
-int deliver_to_queue(struct kmqd *d, const char *name, const void *body,
-		     size_t len);
+/* redrive_dlq - the deadLetterTargetArn of RedrivePolicy @redrive (NAME,
+ * kmq:///NAME or an ARN ending in :NAME) into @out; -EINVAL. */
+int redrive_dlq(const char *redrive, char out[KMQ_NAME_LEN]);
+
+/* deliver.c: send one message to a queue by name (a DLQ) for a
+ * subscription of @owner (who must be allowed to send to it, -EACCES); a
+ * FIFO queue gets group @group ("kmq-dlq" when NULL) and deduplication id
+ * @dedup (the MessageId). 0 or -errno. */
+int deliver_to_queue(struct kmqd *d, uid_t owner, const char *name,
+		     const void *body, size_t len, const char *group,
+		     const char *dedup);
 
 #endif /* KMQD_ENDPOINT_H */

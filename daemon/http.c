@@ -5,7 +5,11 @@
  * a slow or dead endpoint holds only its own attempts. TLS peers are
  * verified (libcurl's default, never turned off here). A 2xx answer is a
  * delivery; anything else, a connection error or the attempt's timeout is
- * a failed attempt for endpoint.c's retry policy.
+ * a failed attempt for endpoint.c's retry policy. Every attempt first asks
+ * [topics] http_allow (urlpolicy.h) and requests the URL as libcurl's URL
+ * parser normalized it, with http/https only and no redirects: a URL the
+ * rules no longer take fails at once (-EACCES: endpoint.c sends the
+ * message to the dead-letter queue without retries).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -15,6 +19,7 @@
 #include <sys/epoll.h>
 #include <curl/curl.h>
 #include "endpoint.h"
+#include "urlpolicy.h"
 
 static CURLM *multi;
 static struct kmqd *D;
@@ -149,15 +154,25 @@ int http_start(struct job *j)
 	struct endpoint *ep = j->ep;
 	struct sub *s = ep->s;
 	struct hreq *r;
+	char why[1400], *url = NULL;
+	int err;
 
 	if (!multi)
 		return -ENODEV;
+	err = url_allowed(D->cfg.http_allow, s->endpoint, &url, why, sizeof(why));
+	if (err) {
+		log_debug("topic %s: %s", ep->t->name, why);
+		return err;
+	}
 	r = calloc(1, sizeof(*r));
-	if (!r)
+	if (!r) {
+		free(url);
 		return -ENOMEM;
+	}
 	r->e = curl_easy_init();
 	if (!r->e) {
 		free(r);
+		free(url);
 		return -ENOMEM;
 	}
 	r->h = header(NULL, "Content-Type", "text/plain; charset=UTF-8");
@@ -167,9 +182,11 @@ int http_start(struct job *j)
 	r->h = header(r->h, "x-amz-sns-subscription-arn", s->arn);
 	if (s->raw)
 		r->h = header(r->h, "x-amz-sns-rawdelivery", "true");
-	curl_easy_setopt(r->e, CURLOPT_URL, s->endpoint);
+	curl_easy_setopt(r->e, CURLOPT_URL, url);	/* copied by curl */
+	free(url);
 	curl_easy_setopt(r->e, CURLOPT_PROTOCOLS_STR,
 			 s->proto == PROTO_HTTPS ? "https" : "http");
+	curl_easy_setopt(r->e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(r->e, CURLOPT_POST, 1L);
 	curl_easy_setopt(r->e, CURLOPT_POSTFIELDS, j->payload);
 	curl_easy_setopt(r->e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->len);

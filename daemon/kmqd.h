@@ -21,6 +21,10 @@
 #define KMQD_VERSION		"0.1.0"
 #define KMQD_CONFIG_PATH	"/etc/kmq/kmqd.conf"
 #define KMQD_STATE_DIR		"/run/kmq"
+/* [topics] http_allow's default: loopback only (daemon/README.md). */
+#define TOPICS_HTTP_ALLOW_DEFAULT \
+	"http://127.0.0.1, http://[::1], http://localhost, " \
+	"https://127.0.0.1, https://[::1], https://localhost"
 
 struct kmqd;
 struct conn;
@@ -46,6 +50,8 @@ struct config {
 	bool trace_fastpath;		/* [trace] fastpath: libkmq's probes too */
 	char trace_pin_dir[200];	/* [trace] pin_dir */
 	char trace_pin_group[64];	/* [trace] pin_group: "" none */
+	char http_allow[1024];		/* [topics] http_allow: URL prefixes
+					 * http(s) subscriptions may name */
 };
 
 /* The embedded default configuration, as INI text (kmqd --help prints it). */

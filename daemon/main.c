@@ -109,6 +109,7 @@ void kmqd_reload(struct kmqd *d)
 	d->cfg = c;
 	log_setup(c.log_target, c.log_level);
 	log_info("reload: %s", diff);
+	topic_reload(d);
 	kmqd_event_publish(d, "reload", NULL, diff);
 }
 

@@ -922,8 +922,9 @@ static void fill(struct sqs *st, struct conn *c, __u32 idx,
 	kmq_store(&s->attr_len, m->attr_len);
 	kmq_store(&s->id, id);
 	kmq_store(&s->sent_ns, real_ns());
-	kmq_store(&s->sender_pid, (__u32)conn_pid(c));
-	kmq_store(&s->sender_uid, (__u32)conn_uid(c));
+	/* c NULL: kmqd's own send (topic delivery, sqs_send_local) */
+	kmq_store(&s->sender_pid, (__u32)(c ? conn_pid(c) : getpid()));
+	kmq_store(&s->sender_uid, (__u32)(c ? conn_uid(c) : getuid()));
 	kmq_store(&s->gen, 0);
 	kmq_store(&s->receive_count, 0);
 	kmq_store(&s->first_receive_ns, 0);
@@ -1006,6 +1007,30 @@ void sqs_send(struct kmqd *d, struct conn *c, const void *body, size_t len)
 	pc[0] = (struct piece){ &io, sizeof(io) };
 	pc[1] = (struct piece){ out, io.count * sizeof(out[0]) };
 	conn_replyv(c, 0, pc, 2);
+}
+
+/* sqs_send_local - kmqd's own send of @m (body and encoded attributes at
+ * @body and @attrs; m->body and m->attrs are not read) into @q, with the
+ * rules and the FIFO group and deduplication a client's SQS_SEND gets: a
+ * topic's delivery to a FIFO queue subscriber. Returns m->status: 0 (a
+ * duplicate sets KMQ_SQSMSG_DUPLICATE), -EAGAIN (full), -EINVAL,
+ * -EMSGSIZE. */
+int sqs_send_local(struct queue *q, struct kmq_sqsmsg *m, const void *attrs,
+		   const void *body)
+{
+	struct sqs *st = queue_sqs(q);
+	struct ctx ctx = { 0 };
+
+	if (!st)
+		return -EINVAL;
+	/* as sqs_send() does for each message of a client's batch */
+	m->id = 0;
+	m->seq = 0;
+	m->status = check_send(st, m, attrs);
+	if (!m->status)
+		m->status = send_one(st, NULL, m, attrs, body, &ctx);
+	ctx_end(st, &ctx);
+	return m->status;
 }
 
 /* ---- FIFO send: deduplication ------------------------------------------------ */

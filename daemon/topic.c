@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include "topic.h"
 #include "endpoint.h"
+#include "urlpolicy.h"
 
 #define TOPICS_FILE	"topics.json"
 #define ERRLEN		256
@@ -158,7 +159,8 @@ static int sub_apply(struct sub *s, json_object *attrs, char *err)
 	const char *fp, *scope_s, *raw, *v;
 	struct filter *f = NULL;
 	int scope = FILTER_ATTRIBUTES;
-	json_object *tmp;
+	struct delivery_policy pol;
+	char dlq[KMQ_NAME_LEN] = "";
 
 	json_object_object_foreach(attrs, key, val) {
 		if (!json_object_is_type(val, json_type_string)) {
@@ -196,31 +198,21 @@ static int sub_apply(struct sub *s, json_object *attrs, char *err)
 		return -EINVAL;
 	}
 	v = attr_str(attrs, "RedrivePolicy");
-	if (v && *v) {
-		tmp = json_tokener_parse(v);
-		if (!tmp || !json_object_is_type(tmp, json_type_object) ||
-		    !attr_str(tmp, "deadLetterTargetArn")) {
-			json_object_put(tmp);
-			snprintf(err, ERRLEN, "Invalid parameter: RedrivePolicy: needs {\"deadLetterTargetArn\": QUEUE}");
-			filter_free(f);
-			return -EINVAL;
-		}
-		json_object_put(tmp);
+	if (v && *v && redrive_dlq(v, dlq)) {
+		snprintf(err, ERRLEN, "Invalid parameter: RedrivePolicy: needs {\"deadLetterTargetArn\": QUEUE} (a queue name, kmq:///NAME or an ARN ending in :NAME)");
+		filter_free(f);
+		return -EINVAL;
 	}
 	v = attr_str(attrs, "DeliveryPolicy");
-	if (v && *v) {
-		tmp = json_tokener_parse(v);
-		if (!tmp || !json_object_is_type(tmp, json_type_object)) {
-			json_object_put(tmp);
-			snprintf(err, ERRLEN, "Invalid parameter: DeliveryPolicy: not a JSON object");
-			filter_free(f);
-			return -EINVAL;
-		}
-		json_object_put(tmp);
+	if (delivery_policy_parse(v && *v ? v : NULL, s->proto, &pol, err, ERRLEN)) {
+		filter_free(f);
+		return -EINVAL;
 	}
 	filter_free(s->filter);
 	s->filter = f;
 	s->raw = raw && !strcmp(raw, "true");
+	s->pol = pol;
+	memcpy(s->dlq, dlq, sizeof(dlq));
 	if (s->attrs != attrs) {
 		json_object_put(s->attrs);
 		s->attrs = json_object_get(attrs);
@@ -613,6 +605,13 @@ static void subscribe(struct kmqd *d, struct conn *c, json_object *req)
 			       (unsigned int)t->owner);
 		return;
 	}
+	if (proto == PROTO_HTTP || proto == PROTO_HTTPS) {
+		e = url_allowed(d->cfg.http_allow, ep, NULL, err, sizeof(err));
+		if (e) {
+			conn_reply_err(c, e, "Invalid parameter: Endpoint: %s", err);
+			return;
+		}
+	}
 	s = sub_new(t, proto, ep, conn_uid(c), NULL);
 	if (!s) {
 		conn_reply_err(c, -ENOMEM, "out of memory");
@@ -647,7 +646,7 @@ static void subscribe(struct kmqd *d, struct conn *c, json_object *req)
 		return;
 	}
 	sub_link(t, s);
-	s->done = t->busy;	/* not the record in delivery: it predates s */
+	deliver_sub_join(t, s);
 	save();
 	o = json_object_new_object();
 	json_object_object_add(o, "SubscriptionArn", json_object_new_string(s->arn));
@@ -674,6 +673,7 @@ static void unsubscribe(struct kmqd *d, struct conn *c, json_object *req)
 	t->nsubs--;
 	sub_free(s);
 	save();
+	deliver_drain(d, t);	/* the records only @s held go back */
 	reply_json(c, json_object_new_object());
 }
 
@@ -735,6 +735,16 @@ static void get_subscription_attributes(struct kmqd *d, struct conn *c, json_obj
 	ADD_U64(a, "kmq.Delivered", s->delivered);
 	ADD_U64(a, "kmq.Filtered", s->filtered);
 	ADD_U64(a, "kmq.Failed", s->failed);
+	if (s->proto == PROTO_QUEUE) {
+		ADD_U64(a, "kmq.Retries", s->retries);
+		ADD_U64(a, "kmq.DeadLettered", s->dead_lettered);
+		ADD_U64(a, "kmq.Dropped", s->dropped);
+		ADD_U64(a, "kmq.Pending", t->end - s->pos);
+	} else if (s->ep) {
+		ADD_U64(a, "kmq.Retries", s->ep->retries);
+		ADD_U64(a, "kmq.DeadLettered", s->ep->dead_lettered);
+		ADD_U64(a, "kmq.Dropped", s->ep->dropped);
+	}
 	json_object_object_add(o, "Attributes", a);
 	reply_json(c, o);
 }
@@ -830,11 +840,36 @@ void topic_queue_event(struct kmqd *d, struct queue *q)
 	memcpy(tn, name, n - sl);
 	tn[n - sl] = 0;
 	t = topic_find(tn);
-	if (t && !t->busy)
+	if (t)
 		deliver_drain(d, t);
 }
 
 /* ---- start-up ---------------------------------------------------------------------- */
+
+/* url_check_loaded - an http(s) subscription that [topics] http_allow no
+ * longer takes (start, SIGHUP) is kept, logged, and its deliveries fail
+ * into its dead-letter queue without a request (http.c checks every
+ * attempt): never POSTed. */
+static void url_check_loaded(struct kmqd *d, struct topic *t, struct sub *s)
+{
+	char why[ERRLEN + 1100];
+
+	if (s->proto != PROTO_HTTP && s->proto != PROTO_HTTPS)
+		return;
+	if (url_allowed(d->cfg.http_allow, s->endpoint, NULL, why, sizeof(why)))
+		log_warn("topic %s: subscription %s is no longer allowed: %s; its deliveries go to its dead-letter queue, unsent",
+			 t->name, s->arn, why);
+}
+
+void topic_reload(struct kmqd *d)
+{
+	struct topic *t;
+	struct sub *s;
+
+	for (t = topics; t; t = t->next)
+		for (s = t->subs; s; s = s->next)
+			url_check_loaded(d, t, s);
+}
 
 static int load(struct kmqd *d)
 {
@@ -893,6 +928,8 @@ static int load(struct kmqd *d)
 					continue;
 				}
 				sub_link(t, s);
+				deliver_sub_join(t, s);
+				url_check_loaded(d, t, s);
 			}
 		}
 		topic_link(t);

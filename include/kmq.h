@@ -364,6 +364,9 @@ struct kmq_pub_msg {
 	/* out */
 	int status;			/* 0 or this message's -errno */
 	uint64_t id;			/* the inbox message id */
+	char message_id[37];		/* the SNS MessageId every subscriber
+					 * sees (envelope, x-amz-sns-message-id,
+					 * KMQ_MESSAGE_ID): 36 characters */
 };
 
 /* kmq_topic_create - create topic @name (1..74 of [A-Za-z0-9_-], FIFO
@@ -388,7 +391,8 @@ void kmq_topic_close(struct kmq_topic *t);
 /* kmq_publish - publish up to KMQ_PUBLISH_BATCH_MAX messages in order. A
  * message counts as published once kmqd is responsible for it (on the
  * inbox; it survives a kmqd crash); kmqd delivers at least once. Returns
- * how many were published (they are the first ones; each has its status),
+ * how many were published (they are the first ones; each has its status,
+ * its inbox id and its MessageId),
  * waiting up to @timeout_ns for inbox room for each, or -errno when the
  * first was not: -EMSGSIZE (larger than the inbox takes), -EINVAL (bad
  * attributes, subject or ids), -EAGAIN/-ETIMEDOUT (the inbox is full:

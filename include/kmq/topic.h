@@ -32,8 +32,9 @@
  * deduplication id unless the topic was created with
  * ContentBasedDeduplication "true" (then it is the SHA-256 of the body, in
  * hex); kmqd drops records without them, and records whose deduplication
- * id it accepted in the last 5 minutes. Records are delivered in inbox
- * order, one at a time, so every group keeps its order.
+ * id it accepted in the last 5 minutes. Every subscription gets the records
+ * in inbox order (a full subscriber queue holds only its own line), so every
+ * group keeps its order.
  *
  * == Administration: KMQ_WIRE_TOPIC ==
  *
@@ -85,7 +86,9 @@ struct kmq_pub {
 	__u16 reserved0;
 	__u32 attr_len;
 	__u32 body_len;
-	__u64 reserved;
+	__u64 stamp;		/* CLOCK_REALTIME ns of the publish: the
+				 * envelope's Timestamp and part of the
+				 * MessageId; 0: the inbox slot's sent_ns */
 };
 
 /* kmq_topic_inbox - the inbox queue's name of topic @topic into @out
@@ -102,6 +105,40 @@ static inline int kmq_topic_inbox(char *out, const char *topic)
 	__builtin_memcpy(out, topic, n);
 	__builtin_memcpy(out + n, KMQ_TOPIC_INBOX_SUFFIX, s);
 	return 0;
+}
+
+/*
+ * kmq_topic_message_id - the SNS MessageId of a record (UUID-shaped, 36
+ * characters and a NUL into @out) from the topic's name, the inbox
+ * message id the publish got (kmq_commit's) and the record's stamp. kmqd
+ * puts it in the envelope, the http headers and KMQ_MESSAGE_ID;
+ * kmq_publish() returns it in struct kmq_pub_msg.message_id. FNV-1a of
+ * the name, mixed with the stamp.
+ */
+static inline void kmq_topic_message_id(char out[37], const char *topic,
+					__u64 id, __u64 stamp)
+{
+	static const char hex[] = "0123456789abcdef";
+	__u64 h = 1469598103934665603ULL;
+	__u64 a, b;
+	int i, o = 0;
+
+	for (; *topic; topic++)
+		h = (h ^ (unsigned char)*topic) * 1099511628211ULL;
+	h ^= stamp;
+	/* xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx: id's 60 low bits, then
+	 * the variant, 14 bits of h and 48 more of h */
+	a = ((id >> 16) << 16 | 0x4000 | (id & 0xfff));	/* 64 bits */
+	b = (0x8000ULL | ((h >> 48) & 0x3fff)) << 48 | (h & 0xffffffffffffULL);
+	for (i = 0; i < 32; i++) {
+		__u64 w = i < 16 ? a : b;
+		int sh = 60 - 4 * (i % 16);
+
+		if (i == 8 || i == 12 || i == 16 || i == 20)
+			out[o++] = '-';
+		out[o++] = hex[(w >> sh) & 15];
+	}
+	out[o] = 0;
 }
 
 #endif /* KMQ_TOPIC_H */

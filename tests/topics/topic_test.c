@@ -11,6 +11,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -29,7 +30,7 @@
 #define SLACK	0.9	/* seconds a retry may come late on a loaded host */
 
 static pid_t kmqd_pid;
-static char dir[64], sock[128];
+static char dir[64], sock[128], kd_conf[128];	/* kd_conf: -c FILE, or "" */
 /* What a test made, deleted at its end: on the kernel backend queues
  * outlive kmqd (and count against the module's per-user memory). */
 static char made_queues[32][KMQ_NAME_LEN], made_topics[8][KMQ_NAME_LEN];
@@ -58,12 +59,9 @@ static const char *backend(void)
 	return access("/dev/kmq", F_OK) ? "shm" : "kernel";
 }
 
-/* kd_start - kmqd on a private socket and state dir, answering. */
-static void kd_start(void)
+/* kd_dir - the test's private directory (socket, state, logs). */
+static void kd_dir(void)
 {
-	const char *bin = getenv("KMQD") ? getenv("KMQD") : "build/bin/kmqd";
-	int i;
-
 	if (!dir[0]) {
 		strcpy(dir, "/tmp/kmqd-topic.XXXXXX");
 		ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -72,6 +70,15 @@ static void kd_start(void)
 		setenv("KMQ_SOCKET", sock, 1);
 		setenv("KMQ_BACKEND", backend(), 1);
 	}
+}
+
+/* kd_start - kmqd on a private socket and state dir, answering. */
+static void kd_start(void)
+{
+	const char *bin = getenv("KMQD") ? getenv("KMQD") : "build/bin/kmqd";
+	int i;
+
+	kd_dir();
 	kmqd_pid = fork();
 	ck_assert_int_ge(kmqd_pid, 0);
 	if (!kmqd_pid) {
@@ -83,8 +90,12 @@ static void kd_start(void)
 		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		if (fd >= 0)
 			dup2(fd, 2);
-		execl(bin, bin, "--no-trace", "-s", sock, "-d", state, "-b",
-		      backend(), (char *)NULL);
+		if (kd_conf[0])
+			execl(bin, bin, "--no-trace", "-s", sock, "-d", state, "-b",
+			      backend(), "-c", kd_conf, (char *)NULL);
+		else
+			execl(bin, bin, "--no-trace", "-s", sock, "-d", state, "-b",
+			      backend(), (char *)NULL);
 		_exit(127);
 	}
 	for (i = 0; i < 1000; i++) {
@@ -125,6 +136,7 @@ static void kd_cleanup(void)
 	if (system(cmd))
 		fprintf(stderr, "could not remove %s\n", dir);
 	dir[0] = 0;
+	kd_conf[0] = 0;
 }
 
 /* call - a TOPIC request; returns the status, the reply in *@out. */
@@ -480,6 +492,201 @@ START_TEST(kill9_loses_no_acked_message)
 END_TEST
 
 
+/* ---- queue subscriptions: retries and dead letters ------------------------------ */
+
+static void queue_geom(const char *name, uint32_t capacity, uint32_t max_msg)
+{
+	struct kmq_qattr a = { .capacity = capacity, .max_msg_size = max_msg, .mode = 0600 };
+
+	kmq_delete(name);
+	ck_assert_int_eq(kmq_create(name, &a), 0);
+	if (nmade_queues < 32)
+		snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "%s", name);
+}
+
+/* sub_attr - a subscription's attribute (its counters) as a number. */
+static long long sub_attr(const char *arn, const char *name)
+{
+	char *r = NULL;
+	json_object *o, *a, *v;
+	long long n = -1;
+
+	ck_assert_int_eq(call(&r, "{\"op\":\"get-subscription-attributes\",\"subscription\":\"%s\"}",
+			      arn), 0);
+	o = json_tokener_parse(r);
+	if (o && json_object_object_get_ex(o, "Attributes", &a) &&
+	    json_object_object_get_ex(a, name, &v))
+		n = atoll(json_object_get_string(v));
+	json_object_put(o);
+	free(r);
+	return n;
+}
+
+START_TEST(queue_retries_and_dead_letters)
+{
+	char full[256], slow[256], small[256], gone[256], ok[256], *r = NULL;
+	char buf[4096];
+	struct kmq_topic *t;
+	int i, n, count[16] = { 0 };
+
+	kd_start();
+	topic_made("dl");
+	ck_assert_int_eq(kmq_topic_create("dl", NULL, NULL), 0);
+	queue_geom("dlfull", 4, 4096);
+	queue_geom("dlslow", 4, 4096);
+	queue_geom("dlsmall", 16, 64);
+	queue_geom("dlgone", 16, 4096);
+	queue_geom("dlok", 64, 4096);
+	queue_geom("dlq1", 64, 4096);
+	queue_geom("dlq2", 64, 4096);
+	/* full: 3 retries 1 ms apart, then its DLQ */
+	subscribe("dl", "dlfull", "{\"RawMessageDelivery\":\"true\",\"RedrivePolicy\":"
+		  "\"{\\\"deadLetterTargetArn\\\":\\\"kmq:///dlq1\\\"}\",\"DeliveryPolicy\":"
+		  "\"{\\\"healthyRetryPolicy\\\":{\\\"minDelayTarget\\\":0,\\\"maxDelayTarget\\\":0,"
+		  "\\\"numRetries\\\":3}}\"}", full, sizeof(full));
+	/* full too, the default policy: holds its own line, nobody else's */
+	subscribe("dl", "dlslow", "{\"RawMessageDelivery\":\"true\"}", slow, sizeof(slow));
+	/* too small for the messages: its DLQ at once (with the envelope) */
+	subscribe("dl", "dlsmall", "{\"RedrivePolicy\":\"{\\\"deadLetterTargetArn\\\":"
+		  "\\\"arn:kmq:sqs:local:dlq2\\\"}\"}", small, sizeof(small));
+	/* deleted after subscribing, no RedrivePolicy: dropped, counted */
+	subscribe("dl", "dlgone", "{\"RawMessageDelivery\":\"true\"}", gone, sizeof(gone));
+	subscribe("dl", "dlok", "{\"RawMessageDelivery\":\"true\"}", ok, sizeof(ok));
+	/* a bad RedrivePolicy or DeliveryPolicy is refused, with the reason */
+	ck_assert_int_eq(call(&r, "{\"op\":\"set-subscription-attributes\",\"subscription\":\"%s\","
+			      "\"name\":\"RedrivePolicy\",\"value\":\"{\\\"deadLetterTargetArn\\\":\\\"no/such\\\"}\"}",
+			      ok), -EINVAL);
+	ck_assert_msg(r && strstr(r, "RedrivePolicy"), "%s", r ? r : "");
+	free(r);
+	ck_assert_int_eq(call(&r, "{\"op\":\"set-subscription-attributes\",\"subscription\":\"%s\","
+			      "\"name\":\"DeliveryPolicy\",\"value\":\"{\\\"healthyRetryPolicy\\\":"
+			      "{\\\"numRetries\\\":1000}}\"}", ok), -EINVAL);
+	ck_assert_msg(r && strstr(r, "numRetries"), "%s", r ? r : "");
+	free(r);
+	ck_assert_int_eq(kmq_delete("dlgone"), 0);
+	msleep(100);	/* kernel: kmqd looks at its handle's queue every 20 ms */
+	ck_assert_int_eq(kmq_topic_open("dl", &t), 0);
+	for (i = 0; i < 10; i++) {
+		char body[128];
+		struct kmq_attr a = { .name = "color", .type = "String", .value = "red", .len = 3 };
+		struct kmq_pub_msg m = { .body = body, .attrs = &a, .nattrs = 1 };
+
+		/* 70+ bytes: too large for dlsmall */
+		m.len = (size_t)snprintf(body, sizeof(body),
+					 "{\"seq\":%d,\"pad\":\"%060d\"}", i, 0);
+		ck_assert_int_eq(kmq_publish(t, &m, 1, 5 * SEC), 1);
+	}
+	kmq_topic_close(t);
+	/* dlok has them all, while dlslow is still full */
+	ck_assert_int_eq(drain("dlok", true, count, 16, 5000, NULL), 10);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(count[i], 1);
+	memset(count, 0, sizeof(count));
+	{	/* a raw subscription's dead letter keeps its attributes */
+		unsigned char ab[256];
+		struct kmq_in in = { .buf = buf, .cap = sizeof(buf) - 1, .abuf = ab,
+				     .acap = sizeof(ab) };
+		struct kmq_attr got[4];
+		struct kmq *q;
+
+		ck_assert_int_eq(kmq_open("dlq1", KMQ_RECV, &q), 0);
+		ck_assert_int_eq(kmq_receive(q, &in, 1, 30, 3 * SEC), 1);
+		buf[in.len] = 0;
+		count[seq_of(buf, in.len, true, NULL)]++;
+		ck_assert_int_eq(kmq_attrs_decode(ab, in.attr_len, got, 4), 1);
+		ck_assert_int_eq(got[0].name_len, 5);
+		ck_assert(!memcmp(got[0].name, "color", 5));
+		ck_assert_int_eq(kmq_delete_msgs(q, &in.receipt, NULL, 1), 1);
+		kmq_close(q);
+	}
+	ck_assert_int_eq(drain("dlq1", true, count, 16, 3000, NULL), 5);
+	ck_assert_int_eq(drain("dlfull", true, count, 16, 1000, NULL), 4);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(count[i], 1);
+	memset(count, 0, sizeof(count));
+	ck_assert_int_eq(drain("dlq2", false, count, 16, 3000, NULL), 10);
+	ck_assert_int_eq(sub_attr(full, "kmq.DeadLettered"), 6);
+	ck_assert_int_eq(sub_attr(full, "kmq.Retries"), 6 * 3);
+	ck_assert_int_eq(sub_attr(small, "kmq.DeadLettered"), 10);
+	ck_assert_int_eq(sub_attr(gone, "kmq.Dropped"), 10);
+	ck_assert_int_eq(sub_attr(gone, "kmq.Failed"), 10);
+	ck_assert_int_eq(sub_attr(gone, "kmq.Delivered"), 0);
+	ck_assert_int_eq(sub_attr(ok, "kmq.Delivered"), 10);
+	/* dlslow: 4 in, 6 waiting for it; drained, it gets the rest, in order */
+	ck_assert_int_eq(sub_attr(slow, "kmq.Pending"), 6);
+	memset(count, 0, sizeof(count));
+	for (n = 0, i = 0; i < 40 && n < 10; i++)
+		n += drain("dlslow", true, count, 16, 500, NULL);
+	ck_assert_int_eq(n, 10);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(count[i], 1);
+	ck_assert_int_eq(sub_attr(slow, "kmq.DeadLettered"), 0);
+	ck_assert_int_eq(sub_attr(slow, "kmq.Pending"), 0);
+	kd_cleanup();
+}
+END_TEST
+
+/* A subscriber queue deleted and made again by another user under the
+ * same name: kmqd (root) must not send the subscription's owner's
+ * messages into it; they go to the owner's dead-letter queue. */
+START_TEST(queue_remade_by_another_user)
+{
+	struct kmq_qattr a = { .capacity = 16, .max_msg_size = 4096, .mode = 0600 };
+	char *r = NULL, arn[256] = "";
+	json_object *o, *arr, *v;
+	struct kmq_topic *t;
+	int status, count[4] = { 0 };
+	pid_t pid;
+
+	kd_start();
+	topic_made("perm");
+	kmq_delete("permq");
+	kmq_delete("permdlq");
+	snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "permq");
+	snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "permdlq");
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {	/* user 65534: its topic, its queue, its DLQ */
+		char *rr = NULL;
+
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(2);
+		if (kmq_topic_create("perm", NULL, NULL) || kmq_create("permq", &a) ||
+		    kmq_create("permdlq", &a))
+			_exit(3);
+		if (kmq_topic_call("{\"op\":\"subscribe\",\"topic\":\"perm\",\"protocol\":\"queue\","
+				   "\"endpoint\":\"permq\",\"attributes\":{\"RawMessageDelivery\":\"true\","
+				   "\"RedrivePolicy\":\"{\\\"deadLetterTargetArn\\\":\\\"permdlq\\\"}\"}}",
+				   &rr))
+			_exit(4);
+		free(rr);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && !WEXITSTATUS(status), "child: status %d", status);
+	ck_assert_int_eq(call(&r, "{\"op\":\"list-subscriptions\",\"topic\":\"perm\"}"), 0);
+	o = json_tokener_parse(r);
+	ck_assert(o && json_object_object_get_ex(o, "Subscriptions", &arr));
+	ck_assert(json_object_object_get_ex(json_object_array_get_idx(arr, 0), "SubscriptionArn", &v));
+	snprintf(arn, sizeof(arn), "%s", json_object_get_string(v));
+	json_object_put(o);
+	free(r);
+	/* root (another user) takes the name */
+	ck_assert_int_eq(kmq_delete("permq"), 0);
+	ck_assert_int_eq(kmq_create("permq", &a), 0);
+	msleep(100);	/* kmqd looks again every 20 ms */
+	ck_assert_int_eq(kmq_topic_open("perm", &t), 0);
+	publish_one(t, 0, NULL);
+	kmq_topic_close(t);
+	ck_assert_int_eq(drain("permdlq", true, count, 4, 5000, NULL), 1);
+	ck_assert_int_eq(count[0], 1);
+	ck_assert_int_eq(drain("permq", true, count, 4, 300, NULL), 0);
+	ck_assert_int_eq(sub_attr(arn, "kmq.DeadLettered"), 1);
+	ck_assert_int_eq(sub_attr(arn, "kmq.Delivered"), 0);
+	kd_cleanup();
+}
+END_TEST
+
 /* ---- http: a real local server ------------------------------------------------ */
 
 static const char http_server[] =
@@ -497,7 +704,7 @@ static const char http_server[] =
 	"                      self.headers.get('x-amz-sns-message-type'), body.decode()[:60].replace(' ', '')))\n"
 	"        if self.path == '/slow':\n"
 	"            time.sleep(4)\n"
-	"        ok = self.path == '/flaky' and n > 2 or self.path == '/slow'\n"
+	"        ok = self.path == '/flaky' and n > 2 or self.path == '/slow' or self.path.startswith('/ok')\n"
 	"        self.send_response(200 if ok else 500)\n"
 	"        self.send_header('Content-Length', '0')\n"
 	"        self.end_headers()\n"
@@ -530,35 +737,141 @@ static int read_hits(const char *log, struct hit *h, int max)
 	return n;
 }
 
-START_TEST(http_retries_and_dead_letters)
+/* server_start - the server above, its log at *@logf; its port. */
+static pid_t server_start(char *logf, size_t len, int *port)
 {
-	char portf[128], logf[128], url[128], attrs[1024], *r = NULL;
-	struct hit hits[64];
-	struct kmq_topic *t;
-	int port = 0, i, n = 0, flaky = 0, dead = 0, count[4] = { 0 };
-	double ft[8], dt[8];
+	char portf[128];
 	pid_t srv;
 	FILE *f;
+	int i;
 
-	kd_start();
+	kd_dir();
 	snprintf(portf, sizeof(portf), "%s/port", dir);
-	snprintf(logf, sizeof(logf), "%s/http.log", dir);
+	snprintf(logf, len, "%s/http.log", dir);
 	srv = fork();
 	ck_assert_int_ge(srv, 0);
 	if (!srv) {
 		execlp("python3", "python3", "-c", http_server, portf, logf, (char *)NULL);
 		_exit(127);
 	}
-	for (i = 0; i < 3000 && !port; i++) {	/* python3 under TCG: seconds */
+	*port = 0;
+	for (i = 0; i < 3000 && !*port; i++) {	/* python3 under TCG: seconds */
 		msleep(10);
 		f = fopen(portf, "r");
 		if (f) {
-			if (fscanf(f, "%d", &port) != 1)
-				port = 0;
+			if (fscanf(f, "%d", port) != 1)
+				*port = 0;
 			fclose(f);
 		}
 	}
-	ck_assert_int_gt(port, 0);
+	ck_assert_int_gt(*port, 0);
+	return srv;
+}
+
+/* file_has - does file @path hold @s (within @ms, looking every 50 ms)? */
+static bool file_has(const char *path, const char *s, int ms)
+{
+	char buf[65536];
+	int i;
+
+	for (i = 0; i <= ms / 50; i++) {
+		FILE *f = fopen(path, "r");
+		size_t n = 0;
+
+		if (f) {
+			n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+		}
+		buf[n] = 0;
+		if (strstr(buf, s))
+			return true;
+		if (i < ms / 50)
+			msleep(50);
+	}
+	return false;
+}
+
+static void write_conf(const char *fmt, int port)
+{
+	FILE *f;
+
+	snprintf(kd_conf, sizeof(kd_conf), "%s/kmqd.conf", dir);
+	f = fopen(kd_conf, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, fmt, port, port);
+	fclose(f);
+}
+
+/* [topics] http_allow: refused at subscribe with the rule named; a
+ * subscription a SIGHUP'd configuration no longer takes is logged and its
+ * deliveries go to its DLQ, never POSTed. */
+START_TEST(http_allow_policy)
+{
+	char logf[128], klog[160], *r = NULL;
+	struct kmq_topic *t;
+	int port, count[4] = { 0 };
+	pid_t srv;
+
+	srv = server_start(logf, sizeof(logf), &port);
+	write_conf("[topics]\nhttp_allow = http://127.0.0.1:%d/ok/, http://127.0.0.1:%d/gone/\n", port);
+	kd_start();
+	snprintf(klog, sizeof(klog), "%s/kmqd.log", dir);
+	topic_made("pol");
+	ck_assert_int_eq(kmq_topic_create("pol", NULL, NULL), 0);
+	make_queue("poldlq", 64);
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"pol\",\"protocol\":\"http\","
+			      "\"endpoint\":\"http://127.0.0.1:%d/ok/a\",\"attributes\":"
+			      "{\"RawMessageDelivery\":\"true\"}}", port), 0);
+	free(r);
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"pol\",\"protocol\":\"http\","
+			      "\"endpoint\":\"http://127.0.0.1:%d/gone/b\",\"attributes\":"
+			      "{\"RawMessageDelivery\":\"true\",\"RedrivePolicy\":"
+			      "\"{\\\"deadLetterTargetArn\\\":\\\"poldlq\\\"}\"}}", port), 0);
+	free(r);
+	/* refused, with the rule named */
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"pol\",\"protocol\":\"http\","
+			      "\"endpoint\":\"http://127.0.0.1:%d/okay\"}", port), -EACCES);
+	ck_assert_msg(r && strstr(r, "http_allow") && strstr(r, "/ok/"), "%s", r ? r : "");
+	free(r);
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"pol\",\"protocol\":\"http\","
+			      "\"endpoint\":\"http://127.0.0.1:%d/ok/../admin\"}", port), -EACCES);
+	free(r);
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"pol\",\"protocol\":\"http\","
+			      "\"endpoint\":\"http://127.0.0.1:%d@evil.invalid/ok/\"}", port), -EINVAL);
+	ck_assert_msg(r && strstr(r, "credentials"), "%s", r ? r : "");
+	free(r);
+	ck_assert_int_eq(call(&r, "{\"op\":\"subscribe\",\"topic\":\"pol\",\"protocol\":\"https\","
+			      "\"endpoint\":\"https://127.0.0.1:%d/ok/\"}", port), -EACCES);
+	free(r);
+	/* /gone/ is taken out; SIGHUP */
+	write_conf("[topics]\nhttp_allow = http://127.0.0.1:%d/ok/, http://127.0.0.1:%d/ok/b\n", port);
+	kill(kmqd_pid, SIGHUP);
+	ck_assert_msg(file_has(klog, "is no longer allowed", 10000), "no reload warning in %s", klog);
+	ck_assert_int_eq(kmq_topic_open("pol", &t), 0);
+	publish_one(t, 0, NULL);
+	kmq_topic_close(t);
+	ck_assert_msg(file_has(logf, "/ok/a 1", 10000), "/ok/a was not called");
+	ck_assert_int_eq(drain("poldlq", true, count, 4, 5000, NULL), 1);
+	ck_assert_int_eq(count[0], 1);
+	msleep(200);
+	ck_assert_msg(!file_has(logf, "/gone/", 0), "/gone/b was called");
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	kd_cleanup();
+}
+END_TEST
+
+START_TEST(http_retries_and_dead_letters)
+{
+	char logf[128], url[128], attrs[1024], *r = NULL;
+	struct hit hits[64];
+	struct kmq_topic *t;
+	int port = 0, i, n = 0, flaky = 0, dead = 0, count[4] = { 0 };
+	double ft[8], dt[8];
+	pid_t srv;
+
+	kd_start();
+	srv = server_start(logf, sizeof(logf), &port);
 	topic_made("web");
 	ck_assert_int_eq(kmq_topic_create("web", NULL, NULL), 0);
 	make_queue("webdlq", 64);
@@ -703,8 +1016,8 @@ START_TEST(fifo_topic_order_and_dedup)
 				.flags = KMQ_CREATE_FIFO };
 	struct kmq_topic *t;
 	char body[64], dd[32], buf[4096], *r = NULL;
-	int i, n, last[3] = { -1, -1, -1 }, count[40] = { 0 }, err;
-	bool fifo_q;
+	int i, n, last[3] = { -1, -1, -1 }, count[40] = { 0 };
+	char ids[30][37];
 	struct kmq *q;
 
 	kd_start();
@@ -715,23 +1028,17 @@ START_TEST(fifo_topic_order_and_dedup)
 	free(r);
 	make_queue("ordstd", 64);
 	subscribe("ord.fifo", "ordstd", "{\"RawMessageDelivery\":\"true\"}", NULL, 0);
-	/* A FIFO queue subscriber where the backend serves FIFO queues
-	 * (kmq.ko; kmqd's shm store does not yet). */
+	/* A FIFO queue subscriber, on both backends: kmqd delivers through
+	 * the queue's owner's FIFO send (kmq.ko, or kmqd's own sqs.c). */
 	kmq_delete("ordq.fifo");
-	err = kmq_create("ordq.fifo", &fa);
-	/* kmqd's topic delivery reaches FIFO queues through their owner's
-	 * send; on the shm backend that owner is kmqd itself, which does not
-	 * deliver to its own FIFO queues yet (README, Topics: "Not yet"). */
-	fifo_q = !err && !strcmp(backend(), "kernel");
-	if (!err && !fifo_q)
-		kmq_delete("ordq.fifo");
-	if (fifo_q) {
-		snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "ordq.fifo");
-		subscribe("ord.fifo", "ordq.fifo", "{\"RawMessageDelivery\":\"true\"}", NULL, 0);
-	} else {
-		fprintf(stderr, "fifo: no FIFO queue subscriber on this backend (%s)\n",
-			strerror(-err));
-	}
+	ck_assert_int_eq(kmq_create("ordq.fifo", &fa), 0);
+	snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "ordq.fifo");
+	subscribe("ord.fifo", "ordq.fifo", "{\"RawMessageDelivery\":\"true\"}", NULL, 0);
+	/* and one with the envelope: it carries the group and dedup ids */
+	kmq_delete("orde.fifo");
+	ck_assert_int_eq(kmq_create("orde.fifo", &fa), 0);
+	snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "orde.fifo");
+	subscribe("ord.fifo", "orde.fifo", "{}", NULL, 0);
 	ck_assert_int_eq(kmq_topic_open("ord.fifo", &t), 0);
 	for (i = 0; i < 30; i++) {
 		struct kmq_pub_msg m = { .body = body };
@@ -742,6 +1049,8 @@ START_TEST(fifo_topic_order_and_dedup)
 		snprintf(dd, sizeof(dd), "d%d", i % 10 == 9 ? i - 1 : i);
 		m.dedup = dd;
 		ck_assert_int_eq(kmq_publish(t, &m, 1, 5 * SEC), 1);
+		ck_assert_int_eq(strlen(m.message_id), 36);
+		memcpy(ids[i], m.message_id, 37);
 	}
 	{	/* a FIFO topic needs a group */
 		struct kmq_pub_msg m = { .body = "x", .len = 1 };
@@ -753,7 +1062,7 @@ START_TEST(fifo_topic_order_and_dedup)
 	ck_assert_int_eq(n, 27);
 	for (i = 0; i < 30; i++)
 		ck_assert_int_eq(count[i], i % 10 == 9 ? 0 : 1);
-	if (fifo_q) {
+	{
 		struct kmq_in in[10];
 		int got = 0;
 
@@ -770,6 +1079,8 @@ START_TEST(fifo_topic_order_and_dedup)
 
 				((char *)in[i].buf)[in[i].len] = 0;
 				s = seq_of(in[i].buf, in[i].len, true, NULL);
+				/* the group id is the publisher's */
+				ck_assert_str_eq(in[i].group, groups[s % 3]);
 				ck_assert_int_eq(s % 3, g);
 				ck_assert_msg(s > last[g], "group %d: %d after %d", g, s, last[g]);
 				last[g] = s;
@@ -779,11 +1090,104 @@ START_TEST(fifo_topic_order_and_dedup)
 			ck_assert_int_eq(kmq_delete_msgs(q, rc, NULL, (unsigned int)n), n);
 		}
 		ck_assert_int_eq(got, 27);
+		/* nothing more: the duplicates stayed out */
+		n = kmq_receive(q, in, 10, 30, SEC / 4);
+		ck_assert_msg(n == 0 || n == -EAGAIN || n == -ETIMEDOUT, "got %d more", n);
+		kmq_close(q);
+	}
+	{	/* the envelope: MessageId as kmq_publish said, the group and
+		 * the deduplication id of the publish */
+		struct kmq_in in = { .buf = buf, .cap = sizeof(buf) - 1 };
+		json_object *o, *v;
+		int s;
+
+		ck_assert_int_eq(kmq_open("orde.fifo", KMQ_RECV, &q), 0);
+		ck_assert_int_eq(kmq_receive(q, &in, 1, 30, 3 * SEC), 1);
+		buf[in.len] = 0;
+		o = json_tokener_parse(buf);
+		ck_assert_ptr_nonnull(o);
+		s = seq_of(buf, in.len, false, NULL);
+		ck_assert_int_eq(s, 0);
+		ck_assert_str_eq(in.group, "g0");
+		ck_assert(json_object_object_get_ex(o, "MessageId", &v));
+		ck_assert_str_eq(json_object_get_string(v), ids[0]);
+		ck_assert(json_object_object_get_ex(o, "MessageGroupId", &v));
+		ck_assert_str_eq(json_object_get_string(v), "g0");
+		ck_assert(json_object_object_get_ex(o, "MessageDeduplicationId", &v));
+		ck_assert_str_eq(json_object_get_string(v), "d0");
+		json_object_put(o);
 		kmq_close(q);
 	}
 	ck_assert_int_eq(call(&r, "{\"op\":\"get-topic-attributes\",\"name\":\"ord.fifo\"}"), 0);
 	ck_assert_msg(r && strstr(r, "\"kmq.Deduplicated\":\"3\""), "%s", r ? r : "");
 	free(r);
+	kd_cleanup();
+}
+END_TEST
+
+/* A full FIFO queue subscriber holds its own line, not the others': the
+ * standard subscriber gets everything while it waits; drained, it gets the
+ * rest, each group in order, nothing twice. */
+START_TEST(fifo_sub_holds_only_its_line)
+{
+	struct kmq_qattr fa = { .capacity = 4, .max_msg_size = 4096, .mode = 0600,
+				.flags = KMQ_CREATE_FIFO };
+	int i, n, got = 0, last[2] = { -1, -1 }, count[16] = { 0 }, seen[16] = { 0 };
+	char body[64], dd[16], buf[4096], arn[256];
+	struct kmq_topic *t;
+	struct kmq *q;
+
+	kd_start();
+	topic_made("hold.fifo");
+	ck_assert_int_eq(kmq_topic_create("hold.fifo", NULL, "{\"FifoTopic\":\"true\"}"), 0);
+	kmq_delete("holdq.fifo");
+	ck_assert_int_eq(kmq_create("holdq.fifo", &fa), 0);
+	snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "holdq.fifo");
+	make_queue("holdstd", 64);
+	subscribe("hold.fifo", "holdq.fifo", "{\"RawMessageDelivery\":\"true\"}", arn, sizeof(arn));
+	subscribe("hold.fifo", "holdstd", "{\"RawMessageDelivery\":\"true\"}", NULL, 0);
+	ck_assert_int_eq(kmq_topic_open("hold.fifo", &t), 0);
+	for (i = 0; i < 12; i++) {
+		struct kmq_pub_msg m = { .body = body, .group = i % 2 ? "g1" : "g0", .dedup = dd };
+
+		m.len = (size_t)snprintf(body, sizeof(body), "{\"seq\":%d}", i);
+		snprintf(dd, sizeof(dd), "h%d", i);
+		ck_assert_int_eq(kmq_publish(t, &m, 1, 5 * SEC), 1);
+	}
+	kmq_topic_close(t);
+	ck_assert_int_eq(drain("holdstd", true, count, 16, 5000, NULL), 12);
+	ck_assert_int_eq(sub_attr(arn, "kmq.Pending"), 8);
+	ck_assert_int_eq(kmq_open("holdq.fifo", KMQ_RECV, &q), 0);
+	for (i = 0; i < 100 && got < 12; i++) {
+		struct kmq_in in[10];
+		uint64_t rc[10];
+
+		for (n = 0; n < 10; n++)
+			in[n] = (struct kmq_in){ .buf = buf + 400 * n, .cap = 400 };
+		n = kmq_receive(q, in, 10, 30, SEC / 2);
+		if (n == -EAGAIN || n == -ETIMEDOUT || n == 0)
+			continue;
+		ck_assert_int_gt(n, 0);
+		for (int k = 0; k < n; k++) {
+			int s, g;
+
+			((char *)in[k].buf)[in[k].len] = 0;
+			s = seq_of(in[k].buf, in[k].len, true, NULL);
+			ck_assert(s >= 0 && s < 12);
+			g = s % 2;
+			ck_assert_str_eq(in[k].group, g ? "g1" : "g0");
+			ck_assert_msg(s > last[g], "group %d: %d after %d", g, s, last[g]);
+			last[g] = s;
+			ck_assert_int_eq(seen[s]++, 0);
+			rc[k] = in[k].receipt;
+			got++;
+		}
+		ck_assert_int_eq(kmq_delete_msgs(q, rc, NULL, (unsigned int)n), n);
+	}
+	kmq_close(q);
+	ck_assert_int_eq(got, 12);
+	ck_assert_int_eq(sub_attr(arn, "kmq.DeadLettered"), 0);
+	ck_assert_int_eq(sub_attr(arn, "kmq.Dropped"), 0);
 	kd_cleanup();
 }
 END_TEST
@@ -799,9 +1203,13 @@ int main(void)
 	tcase_add_test(tc, fan_out_filters);
 	tcase_add_test(tc, bad_policies_and_changes);
 	tcase_add_test(tc, kill9_loses_no_acked_message);
+	tcase_add_test(tc, queue_retries_and_dead_letters);
+	tcase_add_test(tc, queue_remade_by_another_user);
 	tcase_add_test(tc, http_retries_and_dead_letters);
+	tcase_add_test(tc, http_allow_policy);
 	tcase_add_test(tc, exec_crash_timeout_success);
 	tcase_add_test(tc, fifo_topic_order_and_dedup);
+	tcase_add_test(tc, fifo_sub_holds_only_its_line);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -9,58 +9,41 @@
 
 int create_topic_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "attributes", required_argument, NULL, 'a' },
-		{ "capacity", required_argument, NULL, 'c' },
-		{ "max-message-size", required_argument, NULL, 's' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+	const char *cmd = argv[0], *name = NULL, *attr_arg = NULL, *cap = NULL;
+	const char *size = NULL, *mode = NULL;
+	const struct targ a[] = {
+		{ "name", NULL, &name, true, true, false },
+		{ "attributes", NULL, &attr_arg, false, false, false },
+		{ "capacity", NULL, &cap, false, false, false },
+		{ "max-message-size", NULL, &size, false, false, false },
+		{ "mode", NULL, &mode, false, false, false },
 	};
-	const char *cmd = argv[0], *name = NULL;
 	struct json_object *attrs = NULL, *req;
 	struct kmq_qattr qa = { 0 };
 	uint64_t v;
-	int c, err;
+	int err = topic_args(argc, argv, a, 5);
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		switch (c) {
-		case 'n':
-			name = optarg;
-			break;
-		case 'a':
-			json_object_put(attrs);
-			attrs = parse_string_map(cmd, "--attributes", optarg);
-			if (!attrs)
-				return EXIT_USAGE;
-			break;
-		case 'c':
-			if (parse_uint(cmd, "--capacity", optarg, 10, 1, KMQ_CAPACITY_MAX, &v))
-				return EXIT_USAGE;
-			qa.capacity = (uint32_t)v;
-			break;
-		case 's':
-			if (parse_uint(cmd, "--max-message-size", optarg, 10, 64, KMQ_MSG_MAX, &v))
-				return EXIT_USAGE;
-			qa.max_msg_size = (uint32_t)v;
-			break;
-		case 'm':
-			if (parse_uint(cmd, "--mode", optarg, 8, 0, 0777, &v))
-				return EXIT_USAGE;
-			qa.mode = (uint32_t)v;
-			break;
-		case 'h':
-			return 0;
-		default:
-			json_object_put(attrs);
+	if (err)
+		return err < 0 ? EXIT_USAGE : 0;
+	if (cap) {
+		if (parse_uint(cmd, "--capacity", cap, 10, 1, KMQ_CAPACITY_MAX, &v))
 			return EXIT_USAGE;
-		}
+		qa.capacity = (uint32_t)v;
 	}
-	name = positional(cmd, argc, argv, name, "topic NAME");
-	if (!name) {
-		json_object_put(attrs);
-		return EXIT_USAGE;
+	if (size) {
+		if (parse_uint(cmd, "--max-message-size", size, 10, 64, KMQ_MSG_MAX, &v))
+			return EXIT_USAGE;
+		qa.max_msg_size = (uint32_t)v;
+	}
+	if (mode) {
+		if (parse_uint(cmd, "--mode", mode, 8, 0, 0777, &v))
+			return EXIT_USAGE;
+		qa.mode = (uint32_t)v;
+	}
+	if (attr_arg) {
+		attrs = parse_string_map(cmd, "--attributes", attr_arg);
+		if (!attrs)
+			return EXIT_USAGE;
 	}
 	err = kmq_topic_create(name, &qa, attrs ?
 			       json_object_to_json_string_ext(attrs, JSON_C_TO_STRING_PLAIN) : NULL);

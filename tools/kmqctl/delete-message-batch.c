@@ -8,14 +8,7 @@
 
 static struct json_object *failed(const char *id, int err, const char *msg)
 {
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "Id", json_object_new_string(id));
-	json_object_object_add(o, "SenderFault", json_object_new_boolean(1));
-	json_object_object_add(o, "Code",
-			       json_object_new_string(sqs_error_code(err)));
-	json_object_object_add(o, "Message", json_object_new_string(msg));
-	return o;
+	return batch_failed(id, true, sqs_error_code(err), msg);
 }
 
 int delete_message_batch_main(int argc, char **argv)
@@ -25,7 +18,7 @@ int delete_message_batch_main(int argc, char **argv)
 	uint64_t r[KMQ_SQS_BATCH_MAX];
 	int st[KMQ_SQS_BATCH_MAX], idx[KMQ_SQS_BATCH_MAX];
 	bool valid[KMQ_SQS_BATCH_MAX];
-	struct json_object *root = NULL, *out, *ok, *bad;
+	struct json_object *root = NULL, *ok, *bad;
 	struct kmq *q;
 	int i, n, nr = 0, err, ret = EXIT_FAIL;
 
@@ -79,10 +72,7 @@ int delete_message_batch_main(int argc, char **argv)
 			json_object_array_add(ok, o);
 		}
 	}
-	out = json_object_new_object();
-	json_object_object_add(out, "Successful", ok);
-	json_object_object_add(out, "Failed", bad);
-	ret = print_json(cmd, out);
+	ret = print_batch(cmd, ok, bad);
 out:
 	json_object_put(root);
 	return ret;

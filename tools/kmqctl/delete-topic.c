@@ -6,29 +6,12 @@
 
 int delete_topic_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "topic", required_argument, NULL, 't' },
-		{ "topic-arn", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *cmd = argv[0], *name = NULL, *p;
-	int c, err;
+	const struct targ a = { "topic", "topic-arn", &name, true, true, false };
+	int err = topic_args(argc, argv, &a, 1);
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		switch (c) {
-		case 't':
-			name = optarg;
-			break;
-		case 'h':
-			return 0;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	name = positional(cmd, argc, argv, name, "topic NAME");
-	if (!name)
-		return EXIT_USAGE;
+	if (err)
+		return err < 0 ? EXIT_USAGE : 0;
 	p = strrchr(name, ':');
 	if (p)
 		name = p + 1;

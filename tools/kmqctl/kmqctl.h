@@ -124,6 +124,12 @@ struct json_object *json_u64(uint64_t v);
 /* print_json - print @obj to stdout the way aws does, and free it.
  * Returns 0 or EXIT_FAIL after printing a write error. */
 int print_json(const char *cmd, struct json_object *obj);
+/* batch_failed - one "Failed" entry of a batch verb, as aws prints it. */
+struct json_object *batch_failed(const char *id, bool sender, const char *code,
+				 const char *msg);
+/* print_batch - {"Successful": @ok, "Failed": @bad}, printed and freed;
+ * the exit status. */
+int print_batch(const char *cmd, struct json_object *ok, struct json_object *bad);
 
 /* ---- SQS semantics (sqsargs.c): the arguments and output of the verbs
  * that aws sqs shapes. Parsers print one error line naming the field and
@@ -186,6 +192,16 @@ struct receipt_entry {
 	const char *id, *handle;
 };
 
+/* One entry of publish-batch --entries (aws sns publish-batch). */
+struct pub_entry {
+	const char *id, *body, *subject, *group, *dedup;
+	size_t len;
+	struct mattrs attrs;
+};
+/* parse_publish_entries - as parse_send_entries, for publish-batch. */
+int parse_publish_entries(const char *cmd, const char *arg,
+			  struct pub_entry *e, struct json_object **root);
+
 /* parse_send_entries / parse_receipt_entries - a JSON array of 1..10
  * entries with distinct Ids; *@root keeps the strings (json_object_put
  * it, and mattrs_free each send entry's attrs). Return the count or -1. */
@@ -228,6 +244,28 @@ int list_subscriptions_main(int argc, char **argv);
 int get_subscription_attributes_main(int argc, char **argv);
 int set_subscription_attributes_main(int argc, char **argv);
 int publish_main(int argc, char **argv);
+int publish_batch_main(int argc, char **argv);
+
+/* The arguments of a topic verb: each --@opt (or --@alias) VALUE into
+ * *@val (which holds its default on entry); @required ones must be given;
+ * the one @positional may be given as the verb's argument instead; a
+ * @flag takes no value (*@val becomes "" when given). */
+struct targ {
+	const char *opt, *alias;
+	const char **val;
+	bool required, positional, flag;
+};
+/* topic_args - parse @argv by @a (@n of them, at most 8): 0, 1 after
+ * --help, -1 after printing a usage error. */
+int topic_args(int argc, char **argv, const struct targ *a, unsigned int n);
+/* sub_verb - a verb that takes just --subscription-arn ARN (or ARN):
+ * sends request @op for it and prints the reply when @print. Returns the
+ * exit status. */
+int sub_verb(int argc, char **argv, const char *op, bool print);
+/* topic_verb - the same for verbs that take just --topic NAME|ARN. */
+int topic_verb(int argc, char **argv, const char *op, bool print);
+/* pub_error_code - the aws sns error code for a -errno of one publish. */
+const char *pub_error_code(int err);
 
 /* topic_req - {"op": @op}; req_str - add a string field (NULL: none). */
 struct json_object *topic_req(const char *op);

@@ -5,25 +5,13 @@
 
 int list_subscriptions_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "topic", required_argument, NULL, 't' },
-		{ "topic-arn", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *topic = NULL;
+	const struct targ a = { "topic", "topic-arn", &topic, false, false, false };
 	struct json_object *req;
-	int c;
+	int err = topic_args(argc, argv, &a, 1);
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		if (c == 't')
-			topic = optarg;
-		else
-			return c == 'h' ? 0 : EXIT_USAGE;
-	}
-	if (optind < argc)
-		return fail(EXIT_USAGE, EINVAL, "%s: unexpected argument '%s'",
-			    argv[0], argv[optind]);
+	if (err)
+		return err < 0 ? EXIT_USAGE : 0;
 	req = topic_req("list-subscriptions");
 	req_str(req, "topic", topic);
 	return topic_request(argv[0], req, true);

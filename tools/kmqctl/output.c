@@ -133,6 +133,27 @@ struct json_object *json_u64(uint64_t v)
 	return json_object_new_string(buf);
 }
 
+struct json_object *batch_failed(const char *id, bool sender, const char *code,
+				 const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "Id", json_object_new_string(id));
+	json_object_object_add(o, "SenderFault", json_object_new_boolean(sender));
+	json_object_object_add(o, "Code", json_object_new_string(code));
+	json_object_object_add(o, "Message", json_object_new_string(msg));
+	return o;
+}
+
+int print_batch(const char *cmd, struct json_object *ok, struct json_object *bad)
+{
+	struct json_object *out = json_object_new_object();
+
+	json_object_object_add(out, "Successful", ok);
+	json_object_object_add(out, "Failed", bad);
+	return print_json(cmd, out);
+}
+
 int print_json(const char *cmd, struct json_object *obj)
 {
 	const char *s;

@@ -2,8 +2,8 @@
 /* kmqctl publish --topic NAME|ARN --message TEXT|- [--subject S]
  * [--message-attributes JSON] [--message-group-id G]
  * [--message-deduplication-id D]: publishes through the topic's inbox
- * (kmq_publish); prints {"MessageId"} once kmqd is responsible for it. */
-#include <inttypes.h>
+ * (kmq_publish); prints {"MessageId"} once kmqd is responsible for it: the
+ * MessageId every subscriber sees. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,60 +12,28 @@
 
 int publish_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "topic", required_argument, NULL, 't' },
-		{ "topic-arn", required_argument, NULL, 't' },
-		{ "message", required_argument, NULL, 'm' },
-		{ "subject", required_argument, NULL, 's' },
-		{ "message-attributes", required_argument, NULL, 'a' },
-		{ "message-group-id", required_argument, NULL, 'g' },
-		{ "message-deduplication-id", required_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cmd = argv[0], *topic = NULL, *body = NULL, *p;
+	const char *cmd = argv[0], *topic = NULL, *body = NULL, *mattr = NULL, *p;
 	struct kmq_pub_msg m = { 0 };
+	const struct targ a[] = {
+		{ "topic", "topic-arn", &topic, true, false, false },
+		{ "message", NULL, &body, true, false, false },
+		{ "subject", NULL, &m.subject, false, false, false },
+		{ "message-attributes", NULL, &mattr, false, false, false },
+		{ "message-group-id", NULL, &m.group, false, false, false },
+		{ "message-deduplication-id", NULL, &m.dedup, false, false, false },
+	};
 	struct mattrs attrs = { .n = 0 };
 	unsigned char *data = NULL;
 	struct kmq_topic *t = NULL;
 	struct json_object *out;
-	char id[24];
 	ssize_t len;
-	int c, err, ret = EXIT_USAGE;
+	int err, ret = EXIT_USAGE;
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		switch (c) {
-		case 't':
-			topic = optarg;
-			break;
-		case 'm':
-			body = optarg;
-			break;
-		case 's':
-			m.subject = optarg;
-			break;
-		case 'a':
-			mattrs_free(&attrs);
-			if (parse_mattrs(cmd, "--message-attributes", optarg, &attrs))
-				goto out;
-			break;
-		case 'g':
-			m.group = optarg;
-			break;
-		case 'D':
-			m.dedup = optarg;
-			break;
-		case 'h':
-			ret = 0;
-			goto out;
-		default:
-			goto out;
-		}
-	}
-	if (!topic || !body) {
-		fail(EXIT_USAGE, EINVAL, "%s: --topic and --message are required", cmd);
+	err = topic_args(argc, argv, a, 6);
+	if (err)
+		return err < 0 ? EXIT_USAGE : 0;
+	if (mattr && parse_mattrs(cmd, "--message-attributes", mattr, &attrs))
 		goto out;
-	}
 	p = strrchr(topic, ':');
 	if (p)
 		topic = p + 1;
@@ -94,8 +62,7 @@ int publish_main(int argc, char **argv)
 		goto out;
 	}
 	out = json_object_new_object();
-	snprintf(id, sizeof(id), "%" PRIu64, m.id);
-	json_object_object_add(out, "MessageId", json_object_new_string(id));
+	json_object_object_add(out, "MessageId", json_object_new_string(m.message_id));
 	ret = print_json(cmd, out);
 out:
 	kmq_topic_close(t);

@@ -13,7 +13,7 @@ int send_message_batch_main(int argc, char **argv)
 	const char *cmd = argv[0], *entries, *name;
 	struct send_entry e[KMQ_SQS_BATCH_MAX];
 	struct kmq_out m[KMQ_SQS_BATCH_MAX];
-	struct json_object *root = NULL, *out, *ok, *bad;
+	struct json_object *root = NULL, *ok, *bad;
 	struct kmq *q;
 	int i, n, err, ret = EXIT_USAGE;
 
@@ -47,13 +47,9 @@ int send_message_batch_main(int argc, char **argv)
 
 		json_object_object_add(o, "Id", json_object_new_string(e[i].id));
 		if (m[i].status) {
-			json_object_object_add(o, "SenderFault",
-				json_object_new_boolean(m[i].status != -EAGAIN));
-			json_object_object_add(o, "Code",
-				json_object_new_string(sqs_error_code(m[i].status)));
-			json_object_object_add(o, "Message",
-				json_object_new_string(kmq_strerror(m[i].status)));
-			json_object_array_add(bad, o);
+			json_object_put(o);
+			json_object_array_add(bad, batch_failed(e[i].id, m[i].status != -EAGAIN,
+				sqs_error_code(m[i].status), kmq_strerror(m[i].status)));
 			continue;
 		}
 		snprintf(buf, sizeof(buf), "%016" PRIx64, m[i].id);
@@ -69,10 +65,7 @@ int send_message_batch_main(int argc, char **argv)
 			json_object_object_add(o, "SequenceNumber", json_u64(m[i].seq));
 		json_object_array_add(ok, o);
 	}
-	out = json_object_new_object();
-	json_object_object_add(out, "Successful", ok);
-	json_object_object_add(out, "Failed", bad);
-	ret = print_json(cmd, out);
+	ret = print_batch(cmd, ok, bad);
 out:
 	for (i = 0; i < n; i++)
 		mattrs_free(&e[i].attrs);

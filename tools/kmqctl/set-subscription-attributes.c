@@ -6,37 +6,17 @@
 
 int set_subscription_attributes_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "subscription-arn", required_argument, NULL, 's' },
-		{ "attribute-name", required_argument, NULL, 'n' },
-		{ "attribute-value", required_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *arn = NULL, *name = NULL, *value = "";
+	const struct targ a[] = {
+		{ "subscription-arn", NULL, &arn, true, true, false },
+		{ "attribute-name", NULL, &name, true, false, false },
+		{ "attribute-value", NULL, &value, false, false, false },
+	};
 	struct json_object *req;
-	int c;
+	int err = topic_args(argc, argv, a, 3);
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		switch (c) {
-		case 's':
-			arn = optarg;
-			break;
-		case 'n':
-			name = optarg;
-			break;
-		case 'v':
-			value = optarg;
-			break;
-		case 'h':
-			return 0;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (!arn || !name)
-		return fail(EXIT_USAGE, EINVAL, "%s: --subscription-arn and --attribute-name are required",
-			    argv[0]);
+	if (err)
+		return err < 0 ? EXIT_USAGE : 0;
 	req = topic_req("set-subscription-attributes");
 	req_str(req, "subscription", arn);
 	req_str(req, "name", name);

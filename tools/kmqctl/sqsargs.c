@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <openssl/evp.h>
+#include <kmq/topic.h>
 #include "kmqctl.h"
 
 #define ARN_PREFIX	"arn:aws:sqs:"
@@ -691,22 +692,52 @@ static int string_field(const char *cmd, const char *what, const char *key,
 	return 0;
 }
 
+/* msg_key - a key both batch entries take: the body (@body_key), its group
+ * and deduplication ids, its MessageAttributes. 1: taken, 0: not one of
+ * them, -1: printed error. */
+static int msg_key(const char *cmd, const char *what, const char *key,
+		   struct json_object *v, const char *body_key, const char **body,
+		   size_t *len, const char **group, const char **dedup,
+		   struct mattrs *attrs)
+{
+	char w[64];
+
+	if (!strcmp(key, body_key)) {
+		if (string_field(cmd, what, key, v, body))
+			return -1;
+		*len = (size_t)json_object_get_string_len(v);
+	} else if (!strcmp(key, "MessageGroupId")) {
+		if (string_field(cmd, what, key, v, group))
+			return -1;
+	} else if (!strcmp(key, "MessageDeduplicationId")) {
+		if (string_field(cmd, what, key, v, dedup))
+			return -1;
+	} else if (!strcmp(key, "MessageAttributes")) {
+		snprintf(w, sizeof(w), "%s: MessageAttributes", what);
+		if (mattrs_from_json(cmd, w, v, attrs))
+			return -1;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 static int send_one(const char *cmd, const char *what, struct json_object *o,
 		    void *arg, size_t i)
 {
 	struct send_entry *e = (struct send_entry *)arg + i;
-	char w[64];
+	int k;
 
 	memset(e, 0, sizeof(*e));
 	e->delay_s = -1;
 	json_object_object_foreach(o, key, v) {
-		if (!strcmp(key, "Id")) {
-			e->id = json_object_get_string(v);
-		} else if (!strcmp(key, "MessageBody")) {
-			if (string_field(cmd, what, key, v, &e->body))
-				return -1;
-			e->len = (size_t)json_object_get_string_len(v);
-		} else if (!strcmp(key, "DelaySeconds")) {
+		k = msg_key(cmd, what, key, v, "MessageBody", &e->body, &e->len,
+			    &e->group, &e->dedup, &e->attrs);
+		if (k < 0)
+			return -1;
+		if (k || !strcmp(key, "Id"))
+			continue;
+		if (!strcmp(key, "DelaySeconds")) {
 			int64_t d;
 
 			if (!json_object_is_type(v, json_type_int) ||
@@ -717,23 +748,14 @@ static int send_one(const char *cmd, const char *what, struct json_object *o,
 				return -1;
 			}
 			e->delay_s = (int)d;
-		} else if (!strcmp(key, "MessageGroupId")) {
-			if (string_field(cmd, what, key, v, &e->group))
-				return -1;
-		} else if (!strcmp(key, "MessageDeduplicationId")) {
-			if (string_field(cmd, what, key, v, &e->dedup))
-				return -1;
-		} else if (!strcmp(key, "MessageAttributes")) {
-			snprintf(w, sizeof(w), "%s: MessageAttributes", what);
-			if (mattrs_from_json(cmd, w, v, &e->attrs))
-				return -1;
-		} else {
-			fail(EXIT_USAGE, EINVAL,
-			     "%s: --entries: %s: unknown key '%s' (Id, MessageBody, DelaySeconds, MessageAttributes, MessageGroupId, MessageDeduplicationId)",
-			     cmd, what, key);
-			return -1;
+			continue;
 		}
+		fail(EXIT_USAGE, EINVAL,
+		     "%s: --entries: %s: unknown key '%s' (Id, MessageBody, DelaySeconds, MessageAttributes, MessageGroupId, MessageDeduplicationId)",
+		     cmd, what, key);
+		return -1;
 	}
+	e->id = json_object_get_string(json_object_object_get(o, "Id"));
 	if (!e->body) {
 		fail(EXIT_USAGE, EINVAL, "%s: --entries: %s has no MessageBody",
 		     cmd, what);
@@ -751,6 +773,56 @@ int parse_send_entries(const char *cmd, const char *arg, struct send_entry *e,
 	n = entries(cmd, arg, root, send_one, e);
 	if (n < 0)
 		for (i = 0; i < KMQ_SQS_BATCH_MAX; i++)
+			mattrs_free(&e[i].attrs);
+	return n;
+}
+
+static int pub_one(const char *cmd, const char *what, struct json_object *o,
+		   void *arg, size_t i)
+{
+	struct pub_entry *e = (struct pub_entry *)arg + i;
+	int k;
+
+	memset(e, 0, sizeof(*e));
+	json_object_object_foreach(o, key, v) {
+		k = msg_key(cmd, what, key, v, "Message", &e->body, &e->len,
+			    &e->group, &e->dedup, &e->attrs);
+		if (k < 0)
+			return -1;
+		if (k || !strcmp(key, "Id"))
+			continue;
+		if (!strcmp(key, "Subject")) {
+			if (string_field(cmd, what, key, v, &e->subject))
+				return -1;
+			if (!*e->subject || strlen(e->subject) > KMQ_PUB_SUBJECT_MAX) {
+				fail(EXIT_USAGE, EINVAL, "%s: --entries: %s: Subject must be 1-%d bytes",
+				     cmd, what, KMQ_PUB_SUBJECT_MAX);
+				return -1;
+			}
+			continue;
+		}
+		fail(EXIT_USAGE, EINVAL,
+		     "%s: --entries: %s: unknown key '%s' (Id, Message, Subject, MessageAttributes, MessageGroupId, MessageDeduplicationId)",
+		     cmd, what, key);
+		return -1;
+	}
+	e->id = json_object_get_string(json_object_object_get(o, "Id"));
+	if (!e->body) {
+		fail(EXIT_USAGE, EINVAL, "%s: --entries: %s has no Message", cmd, what);
+		return -1;
+	}
+	return 0;
+}
+
+int parse_publish_entries(const char *cmd, const char *arg,
+			  struct pub_entry *e, struct json_object **root)
+{
+	int n, i;
+
+	memset(e, 0, KMQ_PUBLISH_BATCH_MAX * sizeof(*e));
+	n = entries(cmd, arg, root, pub_one, e);
+	if (n < 0)
+		for (i = 0; i < KMQ_PUBLISH_BATCH_MAX; i++)
 			mattrs_free(&e[i].attrs);
 	return n;
 }

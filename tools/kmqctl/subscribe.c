@@ -7,50 +7,24 @@
 
 int subscribe_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "topic", required_argument, NULL, 't' },
-		{ "topic-arn", required_argument, NULL, 't' },
-		{ "protocol", required_argument, NULL, 'p' },
-		{ "endpoint", required_argument, NULL, 'e' },
-		{ "attributes", required_argument, NULL, 'a' },
-		{ "return-subscription-arn", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *cmd = argv[0], *topic = NULL, *proto = NULL, *ep = NULL;
+	const char *attr_arg = NULL, *ret_arn = NULL;
+	const struct targ a[] = {
+		{ "topic", "topic-arn", &topic, true, false, false },
+		{ "protocol", NULL, &proto, true, false, false },
+		{ "endpoint", NULL, &ep, true, false, false },
+		{ "attributes", NULL, &attr_arg, false, false, false },
+		{ "return-subscription-arn", NULL, &ret_arn, false, false, true },
+	};
 	struct json_object *attrs = NULL, *req;
-	int c;
+	int err = topic_args(argc, argv, a, 5);
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		switch (c) {
-		case 't':
-			topic = optarg;
-			break;
-		case 'p':
-			proto = optarg;
-			break;
-		case 'e':
-			ep = optarg;
-			break;
-		case 'a':
-			json_object_put(attrs);
-			attrs = parse_string_map(cmd, "--attributes", optarg);
-			if (!attrs)
-				return EXIT_USAGE;
-			break;
-		case 'r':
-			break;
-		case 'h':
-			return 0;
-		default:
-			json_object_put(attrs);
+	if (err)
+		return err < 0 ? EXIT_USAGE : 0;
+	if (attr_arg) {
+		attrs = parse_string_map(cmd, "--attributes", attr_arg);
+		if (!attrs)
 			return EXIT_USAGE;
-		}
-	}
-	if (!topic || !proto || !ep) {
-		json_object_put(attrs);
-		return fail(EXIT_USAGE, EINVAL, "%s: --topic, --protocol and --endpoint are required",
-			    cmd);
 	}
 	req = topic_req("subscribe");
 	req_str(req, "topic", topic);

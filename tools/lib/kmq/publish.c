@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <kmq/topic.h>
 #include "internal.h"
 
 struct kmq_topic {
 	struct kmq *inbox;
 	bool fifo;
+	char name[KMQ_NAME_LEN];	/* for the MessageId */
 };
 
 KMQ_EXPORT int kmq_topic_call(const char *request, char **reply)
@@ -143,6 +145,7 @@ KMQ_EXPORT int kmq_topic_open(const char *name, struct kmq_topic **out)
 		return err;
 	}
 	t->fifo = strlen(name) > 5 && !strcmp(name + strlen(name) - 5, ".fifo");
+	snprintf(t->name, sizeof(t->name), "%s", name);
 	*out = t;
 	return 0;
 }
@@ -182,6 +185,7 @@ static int publish_one(struct kmq_topic *t, struct kmq_pub_msg *m,
 		       int64_t timeout_ns)
 {
 	struct kmq_pub h = { .magic = KMQ_PUB_MAGIC, .version = KMQ_PUB_VERSION };
+	struct timespec ts;
 	struct kmq_wbuf w;
 	size_t size, alen;
 	unsigned char *p;
@@ -205,6 +209,10 @@ static int publish_one(struct kmq_topic *t, struct kmq_pub_msg *m,
 	h.dedup_len = (__u16)(m->dedup ? strlen(m->dedup) : 0);
 	h.attr_len = (__u32)alen;
 	h.body_len = (__u32)m->len;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h.stamp = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	if (!h.stamp)
+		h.stamp = 1;
 	p = w.data;
 	memcpy(p, &h, sizeof(h));
 	p += sizeof(h);
@@ -222,9 +230,12 @@ static int publish_one(struct kmq_topic *t, struct kmq_pub_msg *m,
 	if (m->len)
 		memcpy(p, m->body, m->len);
 	err = kmq_commit(t->inbox, &w, size, &m->id);
-	if (err)
+	if (err) {
 		kmq_abort(t->inbox, &w);
-	return err;
+		return err;
+	}
+	kmq_topic_message_id(m->message_id, t->name, m->id, h.stamp);
+	return 0;
 }
 
 KMQ_EXPORT int kmq_publish(struct kmq_topic *t, struct kmq_pub_msg *msgs,
