@@ -32,7 +32,7 @@ const char config_default_ini[] =
 	"[trace]\n"
 	"enabled = yes\n"
 	"fastpath = no\n"
-	"pin_dir = /sys/fs/bpf/kmq/v1\n"
+	"pin_dir = /sys/fs/bpf/kmq/v2\n"
 	"pin_group =\n";
 
 struct parse {

@@ -18,6 +18,7 @@
 #include "internal.h"
 #include "topic.h"
 #include "endpoint.h"
+#include "probes.h"
 
 #define DRAIN_BUDGET	512		/* records per loop turn */
 #define RETRY_NS	1000000ULL	/* a full subscriber queue */
@@ -491,11 +492,12 @@ static int to_endpoint(struct topic *t, struct sub *s, const struct rec *r)
 		}
 	}
 	if (s->raw)
-		return endpoint_submit(s->ep, r->body, r->len, id, env);
+		return endpoint_submit(s->ep, r->body, r->len, id, env, r->id, r->sent_ns);
 	env_json = envelope(t, s, r);
 	if (!env_json)
 		return -ENOMEM;
-	err = endpoint_submit(s->ep, env_json, strlen(env_json), id, env);
+	err = endpoint_submit(s->ep, env_json, strlen(env_json), id, env, r->id,
+			      r->sent_ns);
 	free(env_json);
 	return err;
 }
@@ -545,6 +547,7 @@ static int fan_out(struct kmqd *d, struct topic *t, const struct rec *r)
 		} else {
 			s->delivered++;
 			t->delivered++;
+			KMQD_PROBE4(deliver, t->name, r->id, r->sent_ns, (uint32_t)r->len);
 		}
 	}
 	return again;
@@ -601,6 +604,7 @@ void deliver_drain(struct kmqd *d, struct topic *t)
 				break;
 			t->busy = true;
 			t->published++;
+			KMQD_PROBE4(publish, t->name, t->cur.id, t->cur.sent_ns, t->cur.len);
 			for (s = t->subs; s; s = s->next)
 				s->done = false;
 		}
