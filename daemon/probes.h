@@ -38,6 +38,10 @@
 #define KMQD_PROBES_H
 
 #define _SDT_HAS_SEMAPHORES 1
+/* Arguments in registers or constants: libbpf 1.1 cannot read a memory
+ * operand with an index register ("8@24(%rcx,%rax)"), which the default
+ * "nor" lets the compiler choose, and then refuses the whole probe. */
+#define STAP_SDT_ARG_CONSTRAINT nr
 #include <sys/sdt.h>
 
 #define KMQD_PROBE_DECLARE(name) \
