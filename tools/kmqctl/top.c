@@ -56,7 +56,7 @@ int trace_pin_fd(const char *cmd, const char *dir, const char *map,
 	if (err == ENOENT)
 		fail(EXIT_FAIL, err, "%s: %s (is kmqd, or kmqd-trace, running "
 		     "with tracing, and pinning there?)", cmd, path);
-	else if (err == EPERM && geteuid() != 0 && sysctl > 0)
+	else if (err == EPERM && geteuid() != 0 && sysctl > 0)	/* < 5.19 */
 		fail(EXIT_FAIL, err, "%s: %s: this kernel refuses the bpf() "
 		     "system call to unprivileged users "
 		     "(kernel.unprivileged_bpf_disabled=%d): run as root or "

@@ -125,12 +125,14 @@ int trace_main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		{ "duration", required_argument, NULL, 'D' },
 		{ "pin-dir", required_argument, NULL, 'd' },
+		{ "backlog", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cmd = argv[0], *dir = NULL;
 	struct tracer tr = { 0 };
 	uint64_t duration = 0;
+	bool backlog = false;
 	struct ring_buffer *rb;
 	struct timespec start, now;
 	int c, efd, ret = 0;
@@ -167,6 +169,9 @@ int trace_main(int argc, char **argv)
 					    "%s: --pin-dir needs an absolute path", cmd);
 			dir = optarg;
 			break;
+		case 'b':
+			backlog = true;
+			break;
 		case 'h':
 			return 0;
 		default:
@@ -192,7 +197,9 @@ int trace_main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, on_signal);
 	clock_gettime(CLOCK_REALTIME, &now);
-	tr.since = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	if (!backlog)
+		tr.since = (uint64_t)now.tv_sec * 1000000000ULL +
+			   (uint64_t)now.tv_nsec;
 	fprintf(stderr, "kmqctl trace: tracing (%s)\n", dir);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!trace_stop) {
