@@ -677,7 +677,8 @@ static int dead_letter(struct sqs *st, __u32 idx)
 	err = copy_to(dq, s, len, alen);
 	if (!err) {
 		st->dead_lettered++;
-		KMQD_PROBE5(dead_letter, queue_name(st->q), st->pol.dlq, kmq_load(&s->id), kmq_load(&s->sent_ns), st->ls[idx].receive_count);
+		KMQD_PROBE5(dead_letter, queue_name(st->q), st->pol.dlq, kmq_load(&s->id),
+			    kmq_load(&s->sent_ns), st->ls[idx].receive_count);
 		snprintf(detail, sizeof(detail), "message %llu, received %u times, to %s",
 			 (unsigned long long)kmq_load(&s->id),
 			 st->ls[idx].receive_count, st->pol.dlq);
@@ -763,7 +764,9 @@ static void due(struct sqs *st, __u32 idx, bool expiry, struct ctx *ctx)
 		if (expiry) {
 			st->lease_expired++;
 			ctx->leases_expired++;
-			KMQD_PROBE_SLOT(lease_expired, queue_name(st->q), kmq_slot_at(queue_view(st->q), idx), ls->receive_count, 0);
+			KMQD_PROBE_SLOT(lease_expired, queue_name(st->q),
+					kmq_slot_at(queue_view(st->q), idx),
+					ls->receive_count, 0);
 		}
 		ls->state = LS_NONE;
 		requeue(st, idx, true, ctx);
@@ -1179,7 +1182,8 @@ static int send_one(struct sqs *st, struct conn *c, struct kmq_sqsmsg *m,
 	m->id = id;
 	if (dl) {
 		delay(st, idx, dl);
-		KMQD_PROBE4(send, queue_name(st->q), id, kmq_load(&kmq_slot_at(v, idx)->sent_ns), m->len);
+		KMQD_PROBE4(send, queue_name(st->q), id,
+			    kmq_load(&kmq_slot_at(v, idx)->sent_ns), m->len);
 		return 0;
 	}
 	err = kmq_put(v, &v->ready, idx, KMQ_SLOT_READY, &f->corrupt);
@@ -1331,7 +1335,9 @@ static int try_recv(struct sqs *st, const unsigned char *req, struct rbuf *r)
 				ctx.corrupt++;
 			else
 				st->expired++;
-			KMQD_PROBE_SLOT(drop, queue_name(st->q), s, 0, (__u64)len + alen > v->max_msg_size ? KMQD_DROP_CORRUPT : KMQD_DROP_RETENTION);
+			KMQD_PROBE_SLOT(drop, queue_name(st->q), s, 0,
+					(__u64)len + alen > v->max_msg_size ?
+					KMQD_DROP_CORRUPT : KMQD_DROP_RETENTION);
 			if (st->fifo) {
 				struct group *og = st->ls[idx].group;
 
@@ -1545,7 +1551,9 @@ static void settle_held(struct sqs *st, struct conn_sqs *cs, bool gone)
 			due(st, idx, false, &ctx);
 			continue;
 		}
-		KMQD_PROBE_SLOT(delete, queue_name(st->q), kmq_slot_at(queue_view(st->q), idx), st->ls[idx].receive_count, 0);
+		KMQD_PROBE_SLOT(delete, queue_name(st->q),
+				kmq_slot_at(queue_view(st->q), idx),
+				st->ls[idx].receive_count, 0);
 		heap_del(st, idx);
 		st->leased--;
 		st->ls[idx].state = LS_NONE;
@@ -1728,7 +1736,9 @@ void sqs_settle(struct kmqd *d, struct conn *c, const void *body, size_t len,
 		} else if (chvis) {
 			due(st, idx, false, &ctx);	/* visible now */
 		} else {
-			KMQD_PROBE_SLOT(delete, queue_name(q), kmq_slot_at(queue_view(q), idx), st->ls[idx].receive_count, 0);
+			KMQD_PROBE_SLOT(delete, queue_name(q),
+					kmq_slot_at(queue_view(q), idx),
+					st->ls[idx].receive_count, 0);
 			heap_del(st, idx);
 			st->leased--;
 			st->ls[idx].state = LS_NONE;
@@ -1823,7 +1833,9 @@ static void sweep_queue(struct sqs *st)
 				st->ls[i].group = NULL;
 				st->queued--;
 				st->expired++;
-				KMQD_PROBE_SLOT(drop, queue_name(st->q), kmq_slot_at(queue_view(st->q), i), 0, KMQD_DROP_RETENTION);
+				KMQD_PROBE_SLOT(drop, queue_name(st->q),
+						kmq_slot_at(queue_view(st->q), i), 0,
+						KMQD_DROP_RETENTION);
 				push(st, i, false, &ctx);
 			}
 			if (g->head == NONE && g->ready) {
@@ -1848,7 +1860,9 @@ static void sweep_queue(struct sqs *st)
 		if (pop_old(st, now - keep, &idx))
 			break;
 		st->expired++;
-		KMQD_PROBE_SLOT(drop, queue_name(st->q), kmq_slot_at(queue_view(st->q), idx), 0, KMQD_DROP_RETENTION);
+		KMQD_PROBE_SLOT(drop, queue_name(st->q),
+				kmq_slot_at(queue_view(st->q), idx), 0,
+				KMQD_DROP_RETENTION);
 		give_back(st, idx, &ctx);
 	}
 	ctx_end(st, &ctx);
@@ -1886,7 +1900,8 @@ void sqs_purge(struct kmqd *d, struct conn *c, const struct kmq_name *n)
 		if (pop_old(st, ~0ULL, &idx))
 			break;
 		st->expired++;
-		KMQD_PROBE_SLOT(drop, queue_name(q), kmq_slot_at(queue_view(q), idx), 0, KMQD_DROP_PURGE);
+		KMQD_PROBE_SLOT(drop, queue_name(q), kmq_slot_at(queue_view(q), idx), 0,
+				KMQD_DROP_PURGE);
 		give_back(st, idx, &ctx);
 	}
 	for (i = 0; i < st->cap; i++) {
@@ -1908,7 +1923,8 @@ void sqs_purge(struct kmqd *d, struct conn *c, const struct kmq_name *n)
 			continue;
 		}
 		st->expired++;
-		KMQD_PROBE_SLOT(drop, queue_name(q), kmq_slot_at(queue_view(q), i), ls->receive_count, KMQD_DROP_PURGE);
+		KMQD_PROBE_SLOT(drop, queue_name(q), kmq_slot_at(queue_view(q), i),
+				ls->receive_count, KMQD_DROP_PURGE);
 		ls->state = LS_NONE;
 		ls->requeued = false;
 		ls->group = NULL;

@@ -325,7 +325,8 @@ int kmqd_trace_start(struct kmqd_trace **tp, const struct kmqd_trace_opts *o)
 	if (access("/sys/kernel/btf/vmlinux", R_OK) ||
 	    (ensure_fs("/sys/fs/bpf", "bpf", BPF_FS_MAGIC) &&
 	     !o->pin_dir)) {
-		say_level(NULL, 4, "this kernel has no BPF (or no BTF, or no bpffs): tracing is off");
+		say_level(NULL, 4, "this kernel has no BPF (or no BTF, or no bpffs): "
+			  "tracing is off");
 		free(t);
 		return -EOPNOTSUPP;
 	}
