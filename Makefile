@@ -290,3 +290,5 @@ trace: $(O)/tests/trace/usdt_workload
 check-trace: trace tools $(O)/bin/kmqd
 	@tests/trace/host.sh || { rc=$$?; [ $$rc = 77 ] || exit $$rc; }
 	@tests/trace/kmqd.sh || { rc=$$?; [ $$rc = 77 ] || exit $$rc; }
+	@tests/trace/kmqd_flow.sh shm || { rc=$$?; [ $$rc = 77 ] || exit $$rc; }
+	@tests/trace/nonroot.sh || { rc=$$?; [ $$rc = 77 ] || exit $$rc; }

@@ -9,6 +9,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/usdt.bpf.h>
 #include "kmq_trace.h"
 
@@ -85,6 +86,8 @@ struct tp_wake {
 struct kmq_msgev {
 	__u64 id, sent_ns;
 	__u32 bytes, rcount, aux, type, src, kind;
+	const char *peer;	/* DLQ move: the DLQ's name, or NULL */
+	bool peer_user;		/* @peer is a user pointer (kmqd), else kernel */
 };
 
 static __always_inline __u32 log2_u64(__u64 v)
@@ -105,6 +108,27 @@ static __always_inline struct kmq_control *ctl(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&control, &zero);
+}
+
+/*
+ * Does someone trace? See struct kmq_control: a reader of "events" other
+ * than the loader holds a user reference to the map, which the kernel
+ * counts in bpf_map.usercnt (and drops when that reader's files close, by
+ * exit or SIGKILL). Programs may read a map's fields through BTF (5.10+).
+ */
+static __always_inline bool tracing(const struct kmq_control *cf)
+{
+	struct bpf_map *m = (struct bpf_map *)&events;
+	__s64 users;
+
+	if (cf->trace_on)
+		return true;
+	if (!cf->base_users || !bpf_core_field_exists(m->usercnt))
+		return false;
+	/* A direct load (CO-RE-relocated): the verifier lets programs
+	 * read a map's fields, not compute pointers into it. */
+	users = m->usercnt.counter;
+	return users > (__s64)cf->base_users;
 }
 
 static __always_inline struct kmq_hkey *scratch_key(void)
@@ -152,10 +176,8 @@ static __always_inline void hist_add(struct kmq_hkey *hk, __u32 what,
 	__sync_fetch_and_add(&h->slot[slot], 1);
 }
 
-/* Account message event @m on queue/topic @hk->key; @peer for a DLQ move
- * (a kernel pointer) or NULL. */
-static __always_inline void account(struct kmq_hkey *hk, struct kmq_msgev *m,
-				    const char *peer)
+/* Account message event @m on queue/topic @hk->key. */
+static __always_inline void account(struct kmq_hkey *hk, struct kmq_msgev *m)
 {
 	struct kmq_control *cf = ctl();
 	struct kmq_counters *c;
@@ -214,6 +236,9 @@ static __always_inline void account(struct kmq_hkey *hk, struct kmq_msgev *m,
 		case KMQ_EV_QUEUE_DELETE:
 			__sync_fetch_and_add(&c->deleted_queue, 1);
 			break;
+		case KMQ_EV_RETRY:
+			__sync_fetch_and_add(&c->retries, 1);
+			break;
 		}
 	}
 	/* Latency: to the first receive only (a lease that comes back is
@@ -225,7 +250,7 @@ static __always_inline void account(struct kmq_hkey *hk, struct kmq_msgev *m,
 	else if (m->type == KMQ_EV_DELIVER)
 		hist_add(hk, KMQ_LAT_PUBLISH_DELIVER, lat);
 
-	if (!cf->trace_on)
+	if (!tracing(cf))
 		return;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
@@ -243,10 +268,11 @@ static __always_inline void account(struct kmq_hkey *hk, struct kmq_msgev *m,
 	e->kind = m->kind;
 	e->pad = 0;
 	__builtin_memcpy(e->name, hk->key.name, sizeof(e->name));
-	if (peer)
-		bpf_probe_read_kernel(e->peer, sizeof(e->peer), peer);
-	else
-		__builtin_memset(e->peer, 0, sizeof(e->peer));
+	__builtin_memset(e->peer, 0, sizeof(e->peer));
+	if (m->peer && m->peer_user)
+		bpf_probe_read_user_str(e->peer, sizeof(e->peer), m->peer);
+	else if (m->peer)
+		bpf_probe_read_kernel(e->peer, sizeof(e->peer), m->peer);
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -267,7 +293,7 @@ static __always_inline int tp_msg(struct tp_msg *ctx, __u32 type)
 	m.aux = ctx->aux;
 	m.type = type;
 	m.src = KMQ_SRC_KERNEL;
-	account(hk, &m, NULL);
+	account(hk, &m);
 	return 0;
 }
 
@@ -298,7 +324,8 @@ int kmq_tp_dlq(struct tp_dlq *ctx)
 	m.rcount = ctx->receive_count;
 	m.type = KMQ_EV_DLQ;
 	m.src = KMQ_SRC_KERNEL;
-	account(hk, &m, ctx->dlq);
+	m.peer = ctx->dlq;
+	account(hk, &m);
 	return 0;
 }
 
@@ -313,7 +340,7 @@ static __always_inline int tp_queue(struct tp_queue *ctx, __u32 type)
 	m.type = type;
 	m.aux = ctx->capacity;
 	m.src = KMQ_SRC_KERNEL;
-	account(hk, &m, NULL);
+	account(hk, &m);
 	return 0;
 }
 
@@ -339,26 +366,33 @@ int kmq_tp_wake(struct tp_wake *ctx)
 
 /* ---- USDT: libkmq's fast path, kmqd ----------------------------------- */
 
-static __always_inline int usdt_msg(const char *name, __u64 id, __u64 sent,
-				    __u32 bytes, __u32 type, __u32 src,
-				    __u32 kind)
+/* One USDT message event: @m filled but for the key, @name a user string. */
+static __always_inline int usdt_ev(const char *name, struct kmq_msgev *m)
 {
 	struct kmq_hkey *hk = scratch_key();
-	struct kmq_msgev m = { };
 
 	if (!hk)
 		return 0;
 	if (name)
 		bpf_probe_read_user_str(hk->key.name, sizeof(hk->key.name),
 					name);
+	account(hk, m);
+	return 0;
+}
+
+static __always_inline int usdt_msg(const char *name, __u64 id, __u64 sent,
+				    __u32 bytes, __u32 type, __u32 src,
+				    __u32 kind)
+{
+	struct kmq_msgev m = { };
+
 	m.id = id;
 	m.sent_ns = sent;
 	m.bytes = bytes;
 	m.type = type;
 	m.src = src;
 	m.kind = kind;
-	account(hk, &m, NULL);
-	return 0;
+	return usdt_ev(name, &m);
 }
 
 SEC("usdt")
@@ -382,9 +416,12 @@ int BPF_USDT(kmq_usdt_release, const char *name, __u64 id, __u64 sent)
 			KMQ_KIND_QUEUE);
 }
 
-/* kmqd: kmqd:queue_create/queue_delete(name), kmqd:repair(name, slots),
- * kmqd:publish(topic, id, sent_ns, bytes), kmqd:deliver(topic, id,
- * sent_ns, bytes) - the last two for topics. */
+/* kmqd (daemon/probes.h): queue_create/queue_delete(name), repair(name,
+ * slots); topics: publish/deliver(topic, id, sent_ns, bytes), retry(topic,
+ * id, attempt); the shm backend's SQS machinery, as kmq.ko's tracepoints:
+ * send(queue, id, sent_ns, bytes), lease/delete/lease_expired/drop(queue,
+ * id, sent_ns, bytes, receive_count, aux), dead_letter(queue, dlq, id,
+ * sent_ns, receive_count). */
 SEC("usdt")
 int BPF_USDT(kmqd_usdt_qcreate, const char *name)
 {
@@ -418,4 +455,72 @@ int BPF_USDT(kmqd_usdt_deliver, const char *topic, __u64 id, __u64 sent, __u32 b
 {
 	return usdt_msg(topic, id, sent, bytes, KMQ_EV_DELIVER, KMQ_SRC_KMQD,
 			KMQ_KIND_TOPIC);
+}
+
+SEC("usdt")
+int BPF_USDT(kmqd_usdt_retry, const char *topic, __u64 id, __u32 attempt)
+{
+	struct kmq_msgev m = { .id = id, .aux = attempt, .type = KMQ_EV_RETRY,
+			       .src = KMQ_SRC_KMQD, .kind = KMQ_KIND_TOPIC };
+
+	return usdt_ev(topic, &m);
+}
+
+SEC("usdt")
+int BPF_USDT(kmqd_usdt_send, const char *queue, __u64 id, __u64 sent, __u32 bytes)
+{
+	return usdt_msg(queue, id, sent, bytes, KMQ_EV_SEND, KMQ_SRC_KMQD,
+			KMQ_KIND_QUEUE);
+}
+
+static __always_inline int kmqd_sqs(const char *queue, __u64 id, __u64 sent,
+				    __u32 bytes, __u32 rcount, __u32 aux,
+				    __u32 type)
+{
+	struct kmq_msgev m = { .id = id, .sent_ns = sent, .bytes = bytes,
+			       .rcount = rcount, .aux = aux, .type = type,
+			       .src = KMQ_SRC_KMQD, .kind = KMQ_KIND_QUEUE };
+
+	return usdt_ev(queue, &m);
+}
+
+SEC("usdt")
+int BPF_USDT(kmqd_usdt_lease, const char *queue, __u64 id, __u64 sent,
+	     __u32 bytes, __u32 rcount, __u32 vis)
+{
+	return kmqd_sqs(queue, id, sent, bytes, rcount, vis, KMQ_EV_LEASE);
+}
+
+SEC("usdt")
+int BPF_USDT(kmqd_usdt_delete, const char *queue, __u64 id, __u64 sent,
+	     __u32 bytes, __u32 rcount, __u32 aux)
+{
+	return kmqd_sqs(queue, id, sent, bytes, rcount, aux, KMQ_EV_DELETE);
+}
+
+SEC("usdt")
+int BPF_USDT(kmqd_usdt_expired, const char *queue, __u64 id, __u64 sent,
+	     __u32 bytes, __u32 rcount, __u32 aux)
+{
+	return kmqd_sqs(queue, id, sent, bytes, rcount, aux,
+			KMQ_EV_LEASE_EXPIRED);
+}
+
+SEC("usdt")
+int BPF_USDT(kmqd_usdt_drop, const char *queue, __u64 id, __u64 sent,
+	     __u32 bytes, __u32 rcount, __u32 reason)
+{
+	return kmqd_sqs(queue, id, sent, bytes, rcount, reason, KMQ_EV_DROP);
+}
+
+SEC("usdt")
+int BPF_USDT(kmqd_usdt_dlq, const char *queue, const char *dlq, __u64 id,
+	     __u64 sent, __u32 rcount)
+{
+	struct kmq_msgev m = { .id = id, .sent_ns = sent, .rcount = rcount,
+			       .type = KMQ_EV_DLQ, .src = KMQ_SRC_KMQD,
+			       .kind = KMQ_KIND_QUEUE, .peer = dlq,
+			       .peer_user = true };
+
+	return usdt_ev(queue, &m);
 }

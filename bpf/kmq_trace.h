@@ -13,7 +13,7 @@
 #endif
 
 #define KMQ_TRACE_PIN_ROOT	"/sys/fs/bpf/kmq"
-#define KMQ_TRACE_PIN_DIR	KMQ_TRACE_PIN_ROOT "/v1"
+#define KMQ_TRACE_PIN_DIR	KMQ_TRACE_PIN_ROOT "/v2"
 #define KMQ_TRACE_NAME_LEN	96	/* = KMQ_NAME_LEN */
 #define KMQ_TRACE_MAX_KEYS	4096	/* queues + topics counted at once */
 #define KMQ_TRACE_HIST_SLOTS	64	/* log2(ns) buckets: every u64 */
@@ -49,6 +49,8 @@ struct kmq_counters {
 	__u64 drop_purge;
 	__u64 drop_dedup;
 	__u64 drop_corrupt;
+	/* New fields go here, at the end (v2: retries). */
+	__u64 retries;		/* topics: endpoint deliveries retried */
 };
 
 /* Which latency (kmq_hkey.what). */
@@ -74,11 +76,30 @@ struct kmq_hist {
 	__u64 slot[KMQ_TRACE_HIST_SLOTS];
 };
 
-/* The single value of map "control". */
+/*
+ * The single value of map "control". Per-message events are written to
+ * "events" while someone traces: while a process other than the loader has
+ * "events" open (kmqctl trace does, to read it), i.e. while the map's user
+ * reference count exceeds @base_users, the references the loader itself
+ * holds (its fd and the pin). The kernel keeps that count: it needs no
+ * bookkeeping by the tracers, two of them cannot undo each other, and one
+ * killed with SIGKILL drops its reference when the kernel closes its files.
+ * @trace_on > 0 forces the events on (bpftool map update, for tools that
+ * read "events" some other way).
+ */
 struct kmq_control {
-	__u32 trace_on;		/* > 0: write per-message events to "events" */
-	__u32 pad;
+	__u32 trace_on;		/* > 0: events on, whoever reads them */
+	__u32 base_users;	/* 0: the loader did not say; see above */
 	__s64 realtime_off_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+};
+
+/* Why a message was dropped (kmq_event.aux of KMQ_EV_DROP): module/trace.h's
+ * KMQ_DROP_*, and kmqd's on the shm backend (daemon/probes.h). */
+enum kmq_trace_drop {
+	KMQ_TRACE_DROP_RETENTION = 1,
+	KMQ_TRACE_DROP_PURGE = 2,
+	KMQ_TRACE_DROP_DEDUP = 3,
+	KMQ_TRACE_DROP_CORRUPT = 4,
 };
 
 /* Record types of the ring buffer "events". */
@@ -96,6 +117,7 @@ enum kmq_trace_event {
 	KMQ_EV_PUBLISH,
 	KMQ_EV_DELIVER,
 	KMQ_EV_REPAIR,
+	KMQ_EV_RETRY,		/* topics: an endpoint delivery retried */
 	KMQ_EV_MAX
 };
 
@@ -117,7 +139,7 @@ struct kmq_event {
 	__u32 pid;
 	__u32 bytes;
 	__u32 receive_count;
-	__u32 aux;		/* drop reason, visibility, ... */
+	__u32 aux;		/* drop reason, visibility, retry's attempt */
 	__u32 kind;		/* enum kmq_trace_kind */
 	__u32 pad;
 	char name[KMQ_TRACE_NAME_LEN];

@@ -33,7 +33,7 @@ const char config_default_ini[] =
 	"[trace]\n"
 	"enabled = yes\n"
 	"fastpath = no\n"
-	"pin_dir = /sys/fs/bpf/kmq/v1\n"
+	"pin_dir = /sys/fs/bpf/kmq/v2\n"
 	"pin_group =\n"
 	"[topics]\n"
 	"# URL prefixes http/https subscriptions may name (daemon/README.md):\n"

@@ -40,6 +40,7 @@
 #include "internal.h"
 #include "topic.h"
 #include "endpoint.h"
+#include "probes.h"
 
 #define DRAIN_BUDGET	512		/* records per loop turn */
 #define WINDOW_MAX	128		/* records borrowed at once */
@@ -701,11 +702,12 @@ static int to_endpoint(struct topic *t, struct sub *s, const struct rec *r)
 		}
 	}
 	if (s->raw)
-		return endpoint_submit(s->ep, r->body, r->len, id, env);
+		return endpoint_submit(s->ep, r->body, r->len, id, env, r->id, r->sent_ns);
 	env_json = envelope(t, s, r);
 	if (!env_json)
 		return -ENOMEM;
-	err = endpoint_submit(s->ep, env_json, strlen(env_json), id, env);
+	err = endpoint_submit(s->ep, env_json, strlen(env_json), id, env, r->id,
+			      r->sent_ns);
 	free(env_json);
 	return err;
 }
@@ -808,6 +810,8 @@ static void sub_walk(struct kmqd *d, struct topic *t, struct sub *s)
 			s->pos++;
 			continue;
 		}
+		if (s->attempt)		/* as endpoint.c: attempts after the first */
+			KMQD_PROBE3(retry, t->name, r->id, s->attempt);
 		err = to_queue(d, t, s, r);
 		if (err == -EAGAIN || err == -ENOMEM) {	/* full, or kmqd is short */
 			if (retry_later(d, s))
@@ -821,6 +825,7 @@ static void sub_walk(struct kmqd *d, struct topic *t, struct sub *s)
 		} else {
 			s->delivered++;
 			t->delivered++;
+			KMQD_PROBE4(deliver, t->name, r->id, r->sent_ns, (uint32_t)r->len);
 		}
 		s->attempt = 0;
 		s->pos++;
@@ -933,6 +938,7 @@ void deliver_drain(struct kmqd *d, struct topic *t)
 					break;
 				}
 				t->published++;
+				KMQD_PROBE4(publish, t->name, e->m.id, e->m.sent_ns, e->m.len);
 				budget--;
 				t->held = true;
 			}

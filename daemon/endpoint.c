@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "endpoint.h"
+#include "probes.h"
 
 #define NS		1000000000ULL
 #define JITTER		0.10
@@ -217,6 +218,8 @@ static int start(struct job *j)
 	j->ep->attempts++;
 	if (j->attempt > 1)
 		j->ep->retries++;
+	if (j->attempt > 1)
+		KMQD_PROBE3(retry, j->ep->t->name, j->id, j->attempt);
 	return j->ep->s->proto == PROTO_EXEC ? exec_start(j) : http_start(j);
 }
 
@@ -288,6 +291,7 @@ void endpoint_done(struct job *j, bool ok, const char *why)
 	if (ok) {
 		s->delivered++;
 		ep->t->delivered++;
+		KMQD_PROBE4(deliver, ep->t->name, j->id, j->sent_ns, (uint32_t)j->len);
 		job_free(j);
 		pump(ep);
 		return;
@@ -333,7 +337,8 @@ void endpoint_done(struct job *j, bool ok, const char *why)
 }
 
 int endpoint_submit(struct endpoint *ep, const void *payload, size_t len,
-		    const char *msgid, char **env)
+		    const char *msgid, char **env, uint64_t id,
+		    uint64_t sent_ns)
 {
 	struct job *j = calloc(1, sizeof(*j));
 
@@ -350,6 +355,8 @@ int endpoint_submit(struct endpoint *ep, const void *payload, size_t len,
 	j->ep = ep;
 	j->env = env;
 	j->first_ns = real_ns();
+	j->id = id;
+	j->sent_ns = sent_ns;
 	snprintf(j->msgid, sizeof(j->msgid), "%s", msgid);
 	enqueue(ep, j);
 	pump(ep);

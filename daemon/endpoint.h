@@ -23,6 +23,7 @@ struct job {
 	char **env;			/* exec: NAME=value, NULL-terminated */
 	unsigned int attempt;		/* attempts made */
 	uint64_t first_ns;
+	uint64_t id, sent_ns;		/* the inbox message's (probes.h) */
 	struct timer timer;
 	void *proto;			/* http.c / exec.c state of the attempt */
 	struct job *next;
@@ -58,9 +59,11 @@ struct endpoint *endpoint_new(struct kmqd *d, struct topic *t, struct sub *s);
 void endpoint_free(struct endpoint *ep);
 /* endpoint_configure - take @s's DeliveryPolicy and RedrivePolicy. */
 int endpoint_configure(struct endpoint *ep, char *err, size_t errlen);
-/* endpoint_submit - a delivery of @payload (copied) to @ep. */
+/* endpoint_submit - a delivery of @payload (copied) to @ep, of the inbox
+ * message @id sent at @sent_ns (for kmqd:deliver and kmqd:retry). */
 int endpoint_submit(struct endpoint *ep, const void *payload, size_t len,
-		    const char *msgid, char **env);
+		    const char *msgid, char **env, uint64_t id,
+		    uint64_t sent_ns);
 /* endpoint_done - an attempt of @j ended: @ok, else @why for the log. */
 void endpoint_done(struct job *j, bool ok, const char *why);
 

@@ -46,7 +46,7 @@ static void usage(FILE *f)
 "  -v, --verbose         --log-level debug\n"
 "      --no-trace        do not load the BPF tracing, [trace] enabled = no\n"
 "                        (default: loaded where BPF is, maps pinned under\n"
-"                        [trace] pin_dir, /sys/fs/bpf/kmq/v1; see README)\n"
+"                        [trace] pin_dir, /sys/fs/bpf/kmq/v2; see README)\n"
 "  -t, --test-config     check the configuration, print it, and exit\n"
 "      --print-default   print the built-in configuration and exit\n"
 "  -h, --help            this help\n"
@@ -174,12 +174,19 @@ static void trace_tick(struct kmqd *d, void *arg)
 	timer_arm(d, &trace_timer, mono_ns() + 1000000000ULL);
 }
 
+/* The loader's and libbpf's lines: to kmqd's log (syslog or stderr). */
+static void trace_log(int level, const char *msg)
+{
+	log_msg(level, "trace: %s", msg);
+}
+
 static void trace_start(struct kmqd *d)
 {
 	struct kmqd_trace_opts o = {
 		.pin_dir = d->cfg.trace_pin_dir,
 		.fastpath = d->cfg.trace_fastpath,
 		.pin_gid = (gid_t)-1,
+		.log = trace_log,
 	};
 	int err;
 

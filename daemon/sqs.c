@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include "internal.h"
 #include "kmqd.h"
+#include "probes.h"
 
 #define NSEC		1000000000ULL
 #define MSEC		1000000ULL
@@ -676,6 +677,8 @@ static int dead_letter(struct sqs *st, __u32 idx)
 	err = copy_to(dq, s, len, alen);
 	if (!err) {
 		st->dead_lettered++;
+		KMQD_PROBE5(dead_letter, queue_name(st->q), st->pol.dlq, kmq_load(&s->id),
+			    kmq_load(&s->sent_ns), st->ls[idx].receive_count);
 		snprintf(detail, sizeof(detail), "message %llu, received %u times, to %s",
 			 (unsigned long long)kmq_load(&s->id),
 			 st->ls[idx].receive_count, st->pol.dlq);
@@ -704,6 +707,7 @@ static void requeue(struct sqs *st, __u32 idx, bool lease, struct ctx *ctx)
 	}
 	if (too_old(st, s, real_ns())) {
 		st->expired++;
+		KMQD_PROBE_SLOT(drop, queue_name(st->q), s, ls->receive_count, KMQD_DROP_RETENTION);
 		ls->requeued = false;
 		if (st->fifo && lease)
 			fifo_gone(st, idx);
@@ -760,6 +764,9 @@ static void due(struct sqs *st, __u32 idx, bool expiry, struct ctx *ctx)
 		if (expiry) {
 			st->lease_expired++;
 			ctx->leases_expired++;
+			KMQD_PROBE_SLOT(lease_expired, queue_name(st->q),
+					kmq_slot_at(queue_view(st->q), idx),
+					ls->receive_count, 0);
 		}
 		ls->state = LS_NONE;
 		requeue(st, idx, true, ctx);
@@ -1139,6 +1146,7 @@ static int fifo_send_one(struct sqs *st, struct conn *c, struct kmq_sqsmsg *m,
 	e = dedup_find(st, key, by_body, now);
 	if (e) {
 		st->deduplicated++;
+		KMQD_PROBE6(drop, queue_name(st->q), e->id, 0, m->len, 0, KMQD_DROP_DEDUP);
 		m->id = e->id;
 		m->seq = e->seq;
 		m->flags |= KMQ_SQSMSG_DUPLICATE;
@@ -1160,6 +1168,7 @@ static int fifo_send_one(struct sqs *st, struct conn *c, struct kmq_sqsmsg *m,
 	m->id = id;
 	m->seq = st->seq;
 	dedup_add(st, key, by_body, now, id, st->seq);
+	KMQD_PROBE4(send, queue_name(st->q), id, kmq_load(&kmq_slot_at(v, idx)->sent_ns), m->len);
 	if (st->recs) {
 		st->recs[idx].seq = st->seq;
 		memcpy(st->recs[idx].group, g->id, KMQ_GROUP_LEN);
@@ -1198,6 +1207,8 @@ static int send_one(struct sqs *st, struct conn *c, struct kmq_sqsmsg *m,
 	m->id = id;
 	if (dl) {
 		delay(st, idx, dl);
+		KMQD_PROBE4(send, queue_name(st->q), id,
+			    kmq_load(&kmq_slot_at(v, idx)->sent_ns), m->len);
 		return 0;
 	}
 	err = kmq_put(v, &v->ready, idx, KMQ_SLOT_READY, &f->corrupt);
@@ -1205,6 +1216,7 @@ static int send_one(struct sqs *st, struct conn *c, struct kmq_sqsmsg *m,
 		give_back(st, idx, ctx);
 		return -EAGAIN;
 	}
+	KMQD_PROBE4(send, queue_name(st->q), id, kmq_load(&kmq_slot_at(v, idx)->sent_ns), m->len);
 	ctx->to_ready = true;
 	return 0;
 }
@@ -1255,6 +1267,7 @@ static void lease(struct sqs *st, __u32 idx, __u32 vis, struct kmq_sqsmsg *m)
 	memset(m->dedup, 0, sizeof(m->dedup));
 	if (st->fifo && ls->group)
 		memcpy(m->group, ls->group->id, sizeof(m->group));
+	KMQD_PROBE_SLOT(lease, queue_name(st->q), s, ls->receive_count, vis);
 }
 
 /* A reply under construction. */
@@ -1347,6 +1360,9 @@ static int try_recv(struct sqs *st, const unsigned char *req, struct rbuf *r)
 				ctx.corrupt++;
 			else
 				st->expired++;
+			KMQD_PROBE_SLOT(drop, queue_name(st->q), s, 0,
+					(__u64)len + alen > v->max_msg_size ?
+					KMQD_DROP_CORRUPT : KMQD_DROP_RETENTION);
 			if (st->fifo) {
 				struct group *og = st->ls[idx].group;
 
@@ -1560,6 +1576,9 @@ static void settle_held(struct sqs *st, struct conn_sqs *cs, bool gone)
 			due(st, idx, false, &ctx);
 			continue;
 		}
+		KMQD_PROBE_SLOT(delete, queue_name(st->q),
+				kmq_slot_at(queue_view(st->q), idx),
+				st->ls[idx].receive_count, 0);
 		heap_del(st, idx);
 		st->leased--;
 		st->ls[idx].state = LS_NONE;
@@ -1742,6 +1761,9 @@ void sqs_settle(struct kmqd *d, struct conn *c, const void *body, size_t len,
 		} else if (chvis) {
 			due(st, idx, false, &ctx);	/* visible now */
 		} else {
+			KMQD_PROBE_SLOT(delete, queue_name(q),
+					kmq_slot_at(queue_view(q), idx),
+					st->ls[idx].receive_count, 0);
 			heap_del(st, idx);
 			st->leased--;
 			st->ls[idx].state = LS_NONE;
@@ -1836,6 +1858,9 @@ static void sweep_queue(struct sqs *st)
 				st->ls[i].group = NULL;
 				st->queued--;
 				st->expired++;
+				KMQD_PROBE_SLOT(drop, queue_name(st->q),
+						kmq_slot_at(queue_view(st->q), i), 0,
+						KMQD_DROP_RETENTION);
 				push(st, i, false, &ctx);
 			}
 			if (g->head == NONE && g->ready) {
@@ -1860,6 +1885,9 @@ static void sweep_queue(struct sqs *st)
 		if (pop_old(st, now - keep, &idx))
 			break;
 		st->expired++;
+		KMQD_PROBE_SLOT(drop, queue_name(st->q),
+				kmq_slot_at(queue_view(st->q), idx), 0,
+				KMQD_DROP_RETENTION);
 		give_back(st, idx, &ctx);
 	}
 	ctx_end(st, &ctx);
@@ -1897,6 +1925,8 @@ void sqs_purge(struct kmqd *d, struct conn *c, const struct kmq_name *n)
 		if (pop_old(st, ~0ULL, &idx))
 			break;
 		st->expired++;
+		KMQD_PROBE_SLOT(drop, queue_name(q), kmq_slot_at(queue_view(q), idx), 0,
+				KMQD_DROP_PURGE);
 		give_back(st, idx, &ctx);
 	}
 	for (i = 0; i < st->cap; i++) {
@@ -1918,6 +1948,8 @@ void sqs_purge(struct kmqd *d, struct conn *c, const struct kmq_name *n)
 			continue;
 		}
 		st->expired++;
+		KMQD_PROBE_SLOT(drop, queue_name(q), kmq_slot_at(queue_view(q), i),
+				ls->receive_count, KMQD_DROP_PURGE);
 		ls->state = LS_NONE;
 		ls->requeued = false;
 		ls->group = NULL;

@@ -29,6 +29,13 @@ KMQD_PROBE_DEFINE(queue_delete);
 KMQD_PROBE_DEFINE(repair);
 KMQD_PROBE_DEFINE(publish);
 KMQD_PROBE_DEFINE(deliver);
+KMQD_PROBE_DEFINE(retry);
+KMQD_PROBE_DEFINE(send);
+KMQD_PROBE_DEFINE(lease);
+KMQD_PROBE_DEFINE(delete);
+KMQD_PROBE_DEFINE(lease_expired);
+KMQD_PROBE_DEFINE(drop);
+KMQD_PROBE_DEFINE(dead_letter);
 
 #define MAX_LINKS 64
 
@@ -38,27 +45,57 @@ struct kmqd_trace {
 	unsigned int nlinks;
 	bool tp_attached;
 	bool quiet;
+	__u32 base_users;	/* kmq_control.base_users */
 	char pin_dir[PATH_MAX - 32];	/* room for the map names */
 };
 
-static void say(struct kmqd_trace *t, const char *fmt, ...)
+/* Where the loader's and libbpf's lines go: kmqd's log (opts.log), else
+ * stderr. libbpf's print callback has no context argument: one loader per
+ * process, so a static. */
+static void (*log_fn)(int level, const char *msg);
+
+static void vlog(int level, const char *fmt, va_list ap)
+{
+	char *buf = NULL;
+	size_t n;
+
+	/* libbpf's verifier logs run to kilobytes: allocated */
+	if (vasprintf(&buf, fmt, ap) < 0)
+		return;
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')	/* libbpf ends its lines so */
+		buf[--n] = '\0';
+	if (log_fn)
+		log_fn(level, buf);
+	else
+		fprintf(stderr, "kmqd: trace: %s\n", buf);
+	free(buf);
+}
+
+/* @level: syslog's, 3 (error) .. 7 (debug). */
+static void say_level(struct kmqd_trace *t, int level, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (t && t->quiet)
+	if (t && t->quiet && level > 4)
 		return;
 	va_start(ap, fmt);
-	fputs("kmqd: trace: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vlog(level, fmt, ap);
 	va_end(ap);
 }
 
-static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
+#define say(t, ...) say_level(t, 6, __VA_ARGS__)
+#define say_err(...) say_level(NULL, 3, __VA_ARGS__)
+
+/* libbpf's own lines: its warnings with KMQ_TRACE_DEBUG set (a probe that
+ * is not in a file is a warning to libbpf, a normal case here), else none. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt,
+		      va_list ap)
 {
-	if (level != LIBBPF_WARN || getenv("KMQ_TRACE_DEBUG") == NULL)
+	if (getenv("KMQ_TRACE_DEBUG") == NULL)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	vlog(level == LIBBPF_WARN ? 4 : 7, fmt, ap);
+	return 0;
 }
 
 /* Mount @type on @dir unless a filesystem of @magic is there already. */
@@ -104,6 +141,7 @@ static void set_offset(struct kmqd_trace *t)
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	c.realtime_off_ns = ((__s64)rt.tv_sec - mono.tv_sec) * 1000000000LL +
 			    (rt.tv_nsec - mono.tv_nsec);
+	c.base_users = t->base_users;
 	bpf_map_update_elem(fd, &zero, &c, BPF_ANY);
 }
 
@@ -130,7 +168,8 @@ static void attach_tracepoints(struct kmqd_trace *t)
 			continue;
 		l = bpf_program__attach(p);
 		if (!l) {
-			say(t, "%s: %s", bpf_program__name(p), strerror(errno));
+			say_level(t, 4, "%s: %s", bpf_program__name(p),
+				  strerror(errno));
 			continue;
 		}
 		add_link(t, l);
@@ -155,6 +194,13 @@ static int attach_usdt(struct kmqd_trace *t, const char *path, bool fast,
 		{ "kmqd_usdt_repair", "kmqd", "repair", false },
 		{ "kmqd_usdt_publish", "kmqd", "publish", false },
 		{ "kmqd_usdt_deliver", "kmqd", "deliver", false },
+		{ "kmqd_usdt_retry", "kmqd", "retry", false },
+		{ "kmqd_usdt_send", "kmqd", "send", false },
+		{ "kmqd_usdt_lease", "kmqd", "lease", false },
+		{ "kmqd_usdt_delete", "kmqd", "delete", false },
+		{ "kmqd_usdt_expired", "kmqd", "lease_expired", false },
+		{ "kmqd_usdt_drop", "kmqd", "drop", false },
+		{ "kmqd_usdt_dlq", "kmqd", "dead_letter", false },
 	};
 	unsigned int i, n = 0;
 
@@ -235,7 +281,11 @@ static int pin_all(struct kmqd_trace *t, mode_t mode, gid_t gid)
 		err = bpf_map__pin(m, path);
 		if (err)
 			return err;
-		if (chmod(path, mode) ||
+		/* Who may read may trace: consuming a ring buffer maps its
+		 * consumer position writable, so "events" takes write bits
+		 * where the others have read bits. */
+		if (chmod(path, bpf_map__type(m) == BPF_MAP_TYPE_RINGBUF ?
+				mode | (mode & 0044) >> 1 : mode) ||
 		    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid)))
 			return -errno;
 	}
@@ -263,7 +313,8 @@ int kmqd_trace_start(struct kmqd_trace **tp, const struct kmqd_trace_opts *o)
 	*tp = NULL;
 	if (!o)
 		o = &defaults;
-	libbpf_set_print(silent);
+	log_fn = o->log;
+	libbpf_set_print(libbpf_log);
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -274,7 +325,8 @@ int kmqd_trace_start(struct kmqd_trace **tp, const struct kmqd_trace_opts *o)
 	if (access("/sys/kernel/btf/vmlinux", R_OK) ||
 	    (ensure_fs("/sys/fs/bpf", "bpf", BPF_FS_MAGIC) &&
 	     !o->pin_dir)) {
-		say(NULL, "this kernel has no BPF (or no BTF, or no bpffs): tracing is off");
+		say_level(NULL, 4, "this kernel has no BPF (or no BTF, or no bpffs): "
+			  "tracing is off");
 		free(t);
 		return -EOPNOTSUPP;
 	}
@@ -283,18 +335,21 @@ int kmqd_trace_start(struct kmqd_trace **tp, const struct kmqd_trace_opts *o)
 	t->skel = kmq_bpf__open_and_load();
 	if (!t->skel) {
 		err = -errno;
-		say(NULL, "cannot load the BPF programs: %s (tracing is off)",
-		    strerror(-err));
+		say_err("cannot load the BPF programs: %s (tracing is off)",
+			strerror(-err));
 		free(t);
 		return err ? err : -EOPNOTSUPP;
 	}
-	set_offset(t);
 	err = pin_all(t, o->pin_mode ? o->pin_mode : 0640, o->pin_gid);
 	if (err) {
-		say(NULL, "cannot pin the maps under %s: %s", t->pin_dir,
-		    strerror(-err));
+		say_err("cannot pin the maps under %s: %s", t->pin_dir,
+			strerror(-err));
 		goto err_destroy;
 	}
+	/* The user references of "events" that are not a tracer's: the
+	 * skeleton's fd and the pin (see struct kmq_control). */
+	t->base_users = 2;
+	set_offset(t);
 	attach_tracepoints(t);
 	if (o->usdt_paths) {
 		const char *const *p;

@@ -26,7 +26,11 @@ struct kmqd_trace_opts {
 	bool fastpath;
 	mode_t pin_mode;		/* 0: 0640 (root and @pin_gid read) */
 	gid_t pin_gid;			/* (gid_t)-1: keep root's group */
-	bool quiet;			/* log nothing but errors */
+	bool quiet;			/* log nothing but warnings, errors */
+	/* Where the loader's and libbpf's lines go (kmqd: its log, syslog
+	 * or stderr); @level is syslog's (3 error .. 7 debug). NULL:
+	 * stderr. */
+	void (*log)(int level, const char *msg);
 };
 
 /*

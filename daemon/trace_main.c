@@ -30,7 +30,7 @@ static void usage(FILE *f)
 "usage: kmqd-trace [options]\n"
 "  Load kmq's BPF programs, attach them to kmq.ko's tracepoints and to the\n"
 "  USDT probes of libkmq and kmqd, pin their maps, run until SIGINT/SIGTERM.\n"
-"  --pin-dir DIR     pin under DIR (default /sys/fs/bpf/kmq/v1)\n"
+"  --pin-dir DIR     pin under DIR (default /sys/fs/bpf/kmq/v2)\n"
 "  --usdt PATH       attach the USDT probes of PATH (repeatable; default:\n"
 "                    the libkmq.so.0 in ../lib, /usr/local/lib or /usr/lib)\n"
 "  --fastpath        also the per-message probes of libkmq's fast path\n"

@@ -1,8 +1,9 @@
 #!/bin/bash
 # kmqd's tracing on the host (shm backend, no kmq.ko): kmqd loads the BPF
 # programs by default and pins them under [trace] pin_dir; its own USDT
-# probes count a queue's creation and deletion; --no-trace loads nothing;
-# SIGTERM unpins. Needs root (BPF); exits 77 (skip) without it.
+# probes count a queue's creation and deletion; two tracers do not switch
+# each other off and a killed one stops the records; --no-trace loads
+# nothing; SIGTERM unpins. Needs root (BPF); exits 77 (skip) without it.
 set -u
 B=${B:-build}
 [[ $(id -u) == 0 ]] || { echo "SKIP: needs root"; exit 77; }
@@ -42,6 +43,36 @@ rows = {e["formatted"]["key"]["name"]: e["formatted"]["value"] for e in json.loa
 c = rows[sys.argv[1]]
 assert c["created"] == 1 and c["deleted_queue"] == 1, c
 PY
+
+# Records are written while someone holds "events" open. Two tracers: the
+# first one leaving (cleanly) does not stop the second; the second killed
+# with SIGKILL stops the records (a later --backlog reader finds none of
+# what happened meanwhile, only what happens while it runs).
+tracer() {	# tracer NAME [kmqctl trace options]: in the background, TP_NAME
+	local n=$1
+	shift
+	"$B/bin/kmqctl" trace --pin-dir "$PIN" --json --duration 60 "$@" >"$TMP/$n.out" 2>"$TMP/$n.err" &
+	eval "TP_$n=$!"
+	for _ in $(seq 100); do grep -q tracing "$TMP/$n.err" 2>/dev/null && return 0; sleep 0.1; done
+	fail "kmqctl trace $n did not start"
+}
+saw() { grep -q "\"event\":\"queue-create\".*\"queue\":\"$2\"" "$TMP/$1.out"; }
+tracer a
+tracer b
+kill "$TP_a"; wait "$TP_a"
+"$B/bin/kmqctl" create-queue "$Q-1" --capacity 4 >/dev/null || fail "create-queue"
+for _ in $(seq 50); do saw b "$Q-1" && break; sleep 0.1; done
+saw b "$Q-1" || fail "tracer b saw nothing after tracer a left"
+kill -9 "$TP_b"; wait "$TP_b" 2>/dev/null
+"$B/bin/kmqctl" create-queue "$Q-2" --capacity 4 >/dev/null || fail "create-queue"
+tracer c --backlog
+"$B/bin/kmqctl" create-queue "$Q-3" --capacity 4 >/dev/null || fail "create-queue"
+for _ in $(seq 50); do saw c "$Q-3" && break; sleep 0.1; done
+kill "$TP_c"; wait "$TP_c"
+saw c "$Q-3" || fail "tracer c saw nothing"
+saw c "$Q-2" && fail "records were written after the last tracer was killed"
+for i in 1 2 3; do "$B/bin/kmqctl" delete-queue "$Q-$i" >/dev/null; done
+
 stop
 [[ -e $PIN ]] && fail "pins left after SIGTERM"
 cleanup

@@ -5,7 +5,8 @@
 # libkmq's fast path, seen by its USDT probes) — then the
 # counters bpftool reads from the pins equal those numbers exactly, the
 # send->receive histogram holds N samples, and kmqctl trace printed every
-# event. Then the USDT check of tests/trace/host.sh, in this kernel too.
+# event. Then the USDT check of tests/trace/host.sh, in this kernel too, and
+# kmqd's own tracing (tests/trace/kmqd_flow.sh) on both backends.
 set -u
 export LC_ALL=C.UTF-8
 [[ -e /dev/kmq ]] || { echo "SKIP: no /dev/kmq"; exit 77; }
@@ -24,7 +25,7 @@ cleanup() {
 	rm -rf "$TMP"
 }
 k() { kmqctl "$@" >"$TMP/out" 2>"$TMP/k.err" || fail "kmqctl $*"; }
-handles() { python3 -c 'import json,sys; [print(m["ReceiptHandle"]) for m in json.load(open(sys.argv[1])).get("Messages", [])]' "$TMP/out"; }
+. tests/trace/sqs_workload.bash
 
 echo "trace.sh: starting kmqd-trace"
 # kmqctl sends on the mapped fast path (libkmq.a linked in): its USDT
@@ -43,27 +44,8 @@ TPID=$!
 for _ in $(seq 100); do grep -q tracing "$TMP/trace.err" 2>/dev/null && break; sleep 0.1; done
 
 echo "trace.sh: workload"
-N=5
-k create-queue "$DLQ" --capacity 16
-k create-queue "$Q" --capacity 16 --attributes "{\"VisibilityTimeout\": \"30\", \"RedrivePolicy\": \"{\\\"deadLetterTargetArn\\\": \\\"$DLQ\\\", \\\"maxReceiveCount\\\": 2}\"}"
-for i in $(seq $N); do k send-message --queue "$Q" --message-body "m$i"; done
-# Three received and deleted.
-k receive-message --queue "$Q" --max-number-of-messages 3
-mapfile -t hs < <(handles)
-((${#hs[@]} == 3)) || fail "received ${#hs[@]} of 3"
-for h in "${hs[@]}"; do k delete-message --queue "$Q" --receipt-handle "$h"; done
-# Two leased for 1 s: they expire (receive count 1, back in the queue).
-k receive-message --queue "$Q" --max-number-of-messages 2 --visibility-timeout 1
-mapfile -t hs < <(handles)
-((${#hs[@]} == 2)) || fail "received ${#hs[@]} of 2"
-sleep 3
-# One of them again for 1 s: its second expiry moves it to the DLQ.
-k receive-message --queue "$Q" --max-number-of-messages 1 --visibility-timeout 1
-mapfile -t hs < <(handles)
-((${#hs[@]} == 1)) || fail "received ${#hs[@]} of 1"
-sleep 3
-M=6 K=3 J=3
-sleep 1
+sqs_workload "$Q" "$DLQ"
+sleep 4	# the last lease expiry (1 s) and its DLQ move
 echo "trace.sh: checking"
 kill "$TPID"; wait "$TPID"; TPID=
 
@@ -106,4 +88,10 @@ kill "$LPID"; wait "$LPID"; LPID=
 cleanup
 # The fast path's USDT probes, in this kernel.
 bash tests/trace/host.sh || exit 1
+# kmqd's default tracing on the same SQS workload and on topics: once with
+# kmqd serving the queues (its USDT probes), once beside kmq.ko (the
+# tracepoints; the topics still kmqd's probes). Then unprivileged readers.
+bash tests/trace/kmqd_flow.sh shm || exit 1
+bash tests/trace/kmqd_flow.sh kernel || exit 1
+bash tests/trace/nonroot.sh || exit 1
 echo "PASS: VM tracing"

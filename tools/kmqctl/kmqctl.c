@@ -77,7 +77,7 @@ const struct command commands[] = {
 	  "[--once | --iterations N] [--interval MS] [--json] [--pin-dir DIR]",
 	  "live per-queue/topic rates, depth, in flight, latency (BPF maps)" },
 	{ "trace", trace_main,
-	  "[--queue Q | --topic T] [--json] [--count N] [--duration S] [--pin-dir DIR]",
+	  "[--queue Q | --topic T] [--json] [--count N] [--duration S] [--backlog] [--pin-dir DIR]",
 	  "one line per message event, live (BPF ring buffer)" },
 	{ "help", help_main, "[COMMAND]", "show this help, or a command's" },
 	{ NULL, NULL, NULL, NULL }

@@ -50,9 +50,12 @@ int top_main(int argc, char **argv);
 int trace_main(int argc, char **argv);
 
 /* top.c: the pin directory of kmq's BPF maps (@opt, else $KMQ_TRACE_PIN_DIR,
- * else /sys/fs/bpf/kmq/v1), and an fd on its map @map (-1, printed). */
+ * else /sys/fs/bpf/kmq/v2), and an fd on its map @map, read-only unless
+ * @write (-1, with the reason printed: no pin, the pin's permissions, or
+ * kernel.unprivileged_bpf_disabled). */
 const char *trace_pin_dir(const char *opt);
-int trace_pin_fd(const char *cmd, const char *dir, const char *map);
+int trace_pin_fd(const char *cmd, const char *dir, const char *map,
+		 bool write);
 
 /* fail - print "kmqctl: <what>: <error text for -@err>" and return @status. */
 int fail(int status, int err, const char *fmt, ...)

@@ -2,7 +2,7 @@
 /*
  * kmqctl top: a live table of every queue and topic that bpf/kmq.bpf.c
  * counts (rates, depth, in flight, latency percentiles), from the maps
- * kmqd (or kmqd-trace) pins under /sys/fs/bpf/kmq/v1. Also the pin helpers
+ * kmqd (or kmqd-trace) pins under /sys/fs/bpf/kmq/v2. Also the pin helpers
  * that kmqctl trace shares.
  */
 #include <math.h>
@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "kmq_trace.h"
 #include "kmqctl.h"
 
@@ -22,19 +24,54 @@ const char *trace_pin_dir(const char *opt)
 	return opt ? opt : env && *env ? env : KMQ_TRACE_PIN_DIR;
 }
 
-int trace_pin_fd(const char *cmd, const char *dir, const char *map)
+/* kernel.unprivileged_bpf_disabled: 0, 1, 2, or -1 (unknown). */
+static int unpriv_bpf_disabled(void)
 {
-	char path[512];
-	int fd;
+	FILE *f = fopen("/proc/sys/kernel/unprivileged_bpf_disabled", "r");
+	int v = -1;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, map);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		fail(EXIT_FAIL, errno, "%s: %s (is kmqd, or kmqd-trace, running "
-		     "with tracing? reading pins needs their read permission "
-		     "and, with kernel.unprivileged_bpf_disabled, CAP_BPF)",
-		     cmd, path);
-	return fd;
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+int trace_pin_fd(const char *cmd, const char *dir, const char *map,
+		 bool write)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, o, .file_flags = write ? 0 : BPF_F_RDONLY);
+	char path[512];
+	struct stat st;
+	int fd, err, sysctl;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, map) >= (int)sizeof(path))
+		return fail(EXIT_FAIL, ENAMETOOLONG, "%s: --pin-dir", cmd), -1;
+	fd = bpf_obj_get_opts(path, &o);
+	if (fd >= 0)
+		return fd;
+	err = errno;
+	sysctl = unpriv_bpf_disabled();
+	if (err == ENOENT)
+		fail(EXIT_FAIL, err, "%s: %s (is kmqd, or kmqd-trace, running "
+		     "with tracing, and pinning there?)", cmd, path);
+	else if (err == EPERM && geteuid() != 0 && sysctl > 0)	/* < 5.19 */
+		fail(EXIT_FAIL, err, "%s: %s: this kernel refuses the bpf() "
+		     "system call to unprivileged users "
+		     "(kernel.unprivileged_bpf_disabled=%d): run as root or "
+		     "with CAP_BPF%s", cmd, path, sysctl,
+		     sysctl == 2 ? ", or have root set it to 0" :
+				   " (1 holds until a reboot)");
+	else if ((err == EACCES || err == EPERM) && !stat(path, &st))
+		fail(EXIT_FAIL, err, "%s: %s: mode %04o, uid %u, gid %u: %s "
+		     "permission needed (kmqd's [trace] pin_group names the "
+		     "group that may read, and trace)", cmd, path,
+		     (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_uid,
+		     (unsigned int)st.st_gid, write ? "read and write" : "read");
+	else
+		fail(EXIT_FAIL, err, "%s: %s", cmd, path);
+	return -1;
 }
 
 struct row {
@@ -222,7 +259,7 @@ static void print_json_rows(struct table *t, double secs)
 		U(sent); U(received); U(deleted); U(expired); U(dead_lettered);
 		U(dropped); U(bytes_sent); U(bytes_received); U(released);
 		U(wakeups); U(created); U(deleted_queue); U(drop_retention);
-		U(drop_purge); U(drop_dedup); U(drop_corrupt);
+		U(drop_purge); U(drop_dedup); U(drop_corrupt); U(retries);
 #undef U
 		json_object_object_add(o, "sent_per_s", json_object_new_double(
 			sent_rate(r, secs)));
@@ -249,9 +286,9 @@ static void print_table(struct table *t, double secs, bool clear)
 
 	if (clear)
 		printf("\033[H\033[2J");
-	printf("%-24s %5s %9s %9s %8s %8s %7s %7s %6s %7s %8s %8s\n", "QUEUE/TOPIC",
-	       "KIND", "SENT/s", "RECV/s", "DEPTH", "INFLIGHT", "DELETED",
-	       "EXPIRED", "DLQ", "DROPPED", "P50", "P99");
+	printf("%-24s %5s %9s %9s %8s %8s %7s %7s %6s %7s %7s %8s %8s\n",
+	       "QUEUE/TOPIC", "KIND", "SENT/s", "RECV/s", "DEPTH", "INFLIGHT",
+	       "DELETED", "EXPIRED", "DLQ", "DROPPED", "RETRIES", "P50", "P99");
 	for (i = 0; i < t->n; i++) {
 		struct row *r = &t->rows[i];
 		const struct kmq_hist *h = &r->lat[KMQ_LAT_SEND_RECV];
@@ -265,7 +302,7 @@ static void print_table(struct table *t, double secs, bool clear)
 			snprintf(d, sizeof(d), "%lld", (long long)depth);
 		if (inflight >= 0)
 			snprintf(f, sizeof(f), "%lld", (long long)inflight);
-		printf("%-24.96s %5s %9.0f %9.0f %8s %8s %7llu %7llu %6llu %7llu %8s %8s\n",
+		printf("%-24.96s %5s %9.0f %9.0f %8s %8s %7llu %7llu %6llu %7llu %7llu %8s %8s\n",
 		       r->key.name[0] ? r->key.name : "(unnamed)",
 		       r->key.kind == KMQ_KIND_TOPIC ? "topic" : "queue",
 		       sent_rate(r, secs), recv_rate(r, secs),
@@ -273,6 +310,7 @@ static void print_table(struct table *t, double secs, bool clear)
 		       (unsigned long long)r->c.expired,
 		       (unsigned long long)r->c.dead_lettered,
 		       (unsigned long long)r->c.dropped,
+		       (unsigned long long)r->c.retries,
 		       human_ns(p50, sizeof(p50), quantile(h, 0.50)),
 		       human_ns(p99, sizeof(p99), quantile(h, 0.99)));
 	}
@@ -331,10 +369,10 @@ int top_main(int argc, char **argv)
 		return fail(EXIT_USAGE, EINVAL, "%s: unexpected argument '%s'",
 			    cmd, argv[optind]);
 	dir = trace_pin_dir(dir);
-	cfd = trace_pin_fd(cmd, dir, "counters");
+	cfd = trace_pin_fd(cmd, dir, "counters", false);
 	if (cfd < 0)
 		return EXIT_FAIL;
-	lfd = trace_pin_fd(cmd, dir, "latency");
+	lfd = trace_pin_fd(cmd, dir, "latency", false);
 	if (lfd < 0) {
 		close(cfd);
 		return EXIT_FAIL;

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT
 /*
  * kmqctl trace: one line per message event (send, receive, lease, expiry,
- * delete, DLQ move, drop, ...) from the ring buffer that bpf/kmq.bpf.c
- * fills while the "control" map says someone traces: this command raises
- * that flag while it runs and lowers it when it leaves.
+ * delete, DLQ move, drop, publish, delivery, retry, ...) from the ring
+ * buffer "events" that bpf/kmq.bpf.c fills while someone traces: while a
+ * process other than the loader holds "events" open, as this command does
+ * while it runs (struct kmq_control in bpf/kmq_trace.h). Nothing to raise
+ * or lower: the kernel counts the readers, so several may run at once and
+ * one killed with SIGKILL stops counting when its files close.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +31,7 @@ struct tracer {
 	const char *queue, *topic;
 	bool json;
 	uint64_t count, seen;
+	uint64_t since;		/* CLOCK_REALTIME ns this tracer started */
 };
 
 static const char *const ev_names[KMQ_EV_MAX] = {
@@ -38,6 +42,7 @@ static const char *const ev_names[KMQ_EV_MAX] = {
 	[KMQ_EV_QUEUE_CREATE] = "queue-create",
 	[KMQ_EV_QUEUE_DELETE] = "queue-delete", [KMQ_EV_PUBLISH] = "publish",
 	[KMQ_EV_DELIVER] = "deliver", [KMQ_EV_REPAIR] = "repair",
+	[KMQ_EV_RETRY] = "retry",
 };
 static const char *const src_names[] = { "kernel", "libkmq", "kmqd" };
 static const char *const drop_names[] = { "", "retention", "purge", "dedup",
@@ -52,6 +57,8 @@ static int on_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*e) || (tr->count && tr->seen >= tr->count))
 		return 0;	/* short, or past --count in the same poll */
+	if (e->ts_ns < tr->since)
+		return 0;	/* left by an earlier tracer as it exited */
 	memcpy(name, e->name, KMQ_TRACE_NAME_LEN);
 	name[KMQ_TRACE_NAME_LEN] = '\0';
 	memcpy(peer, e->peer, KMQ_TRACE_NAME_LEN);
@@ -80,6 +87,8 @@ static int on_event(void *ctx, void *data, size_t len)
 			json_object_object_add(o, "reason", json_object_new_string(drop_names[e->aux]));
 		if (e->type == KMQ_EV_DLQ)
 			json_object_object_add(o, "dlq", json_object_new_string(peer));
+		if (e->type == KMQ_EV_RETRY)
+			json_object_object_add(o, "attempt", json_object_new_int64(e->aux));
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
 	} else {
@@ -97,26 +106,14 @@ static int on_event(void *ctx, void *data, size_t len)
 			printf(" reason=%s", drop_names[e->aux]);
 		if (e->type == KMQ_EV_DLQ)
 			printf(" dlq=%s", peer);
+		if (e->type == KMQ_EV_RETRY)
+			printf(" attempt=%u", e->aux);
 		putchar('\n');
 	}
 	fflush(stdout);
 	if (tr->count && ++tr->seen >= tr->count)
 		trace_stop = 1;
 	return 0;
-}
-
-/* Raise (@d = 1) or lower (-1) the "someone traces" count. */
-static void tracing(int cfd, int d)
-{
-	struct kmq_control c;
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(cfd, &zero, &c))
-		return;
-	if (d < 0 && c.trace_on == 0)
-		return;
-	c.trace_on += d;
-	bpf_map_update_elem(cfd, &zero, &c, BPF_ANY);
 }
 
 int trace_main(int argc, char **argv)
@@ -128,15 +125,17 @@ int trace_main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		{ "duration", required_argument, NULL, 'D' },
 		{ "pin-dir", required_argument, NULL, 'd' },
+		{ "backlog", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cmd = argv[0], *dir = NULL;
 	struct tracer tr = { 0 };
 	uint64_t duration = 0;
+	bool backlog = false;
 	struct ring_buffer *rb;
 	struct timespec start, now;
-	int c, efd, cfd, ret = 0;
+	int c, efd, ret = 0;
 
 	while ((c = next_opt(argc, argv, opts)) != -1) {
 		switch (c) {
@@ -170,6 +169,9 @@ int trace_main(int argc, char **argv)
 					    "%s: --pin-dir needs an absolute path", cmd);
 			dir = optarg;
 			break;
+		case 'b':
+			backlog = true;
+			break;
 		case 'h':
 			return 0;
 		default:
@@ -182,14 +184,10 @@ int trace_main(int argc, char **argv)
 	if (tr.queue && tr.topic)
 		return fail(EXIT_USAGE, EINVAL, "%s: --queue or --topic, not both", cmd);
 	dir = trace_pin_dir(dir);
-	efd = trace_pin_fd(cmd, dir, "events");
+	/* Holding "events" open is what turns the events on. */
+	efd = trace_pin_fd(cmd, dir, "events", true);
 	if (efd < 0)
 		return EXIT_FAIL;
-	cfd = trace_pin_fd(cmd, dir, "control");
-	if (cfd < 0) {
-		close(efd);
-		return EXIT_FAIL;
-	}
 	rb = ring_buffer__new(efd, on_event, &tr, NULL);
 	if (!rb) {
 		ret = fail(EXIT_FAIL, errno, "%s: ring buffer", cmd);
@@ -198,7 +196,10 @@ int trace_main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, on_signal);
-	tracing(cfd, 1);
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!backlog)
+		tr.since = (uint64_t)now.tv_sec * 1000000000ULL +
+			   (uint64_t)now.tv_nsec;
 	fprintf(stderr, "kmqctl trace: tracing (%s)\n", dir);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!trace_stop) {
@@ -212,10 +213,8 @@ int trace_main(int argc, char **argv)
 		if (duration && (uint64_t)(now.tv_sec - start.tv_sec) >= duration)
 			break;
 	}
-	tracing(cfd, -1);
 	ring_buffer__free(rb);
 out_close:
-	close(cfd);
 	close(efd);
 	return ret;
 }
