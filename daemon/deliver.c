@@ -921,6 +921,18 @@ void deliver_drain(struct kmqd *d, struct topic *t)
 		while (more && budget && t->end - t->base < t->wcap) {
 			struct inrec *e = &t->win[t->end % t->wcap];
 
+			if (!t->held && t->istash < t->nstash) {
+				e->m = t->stash[t->istash++];
+				if (t->istash == t->nstash) {
+					free(t->stash);
+					t->stash = NULL;
+					t->nstash = t->istash = 0;
+				}
+				t->published++;
+				KMQD_PROBE4(publish, t->name, e->m.id, e->m.sent_ns, e->m.len);
+				budget--;
+				t->held = true;
+			}
 			if (!t->held) {
 				who = 0;
 				err = kmq_fast_borrow(f, &e->m, &who);
@@ -986,6 +998,76 @@ void deliver_drain(struct kmqd *d, struct topic *t)
 		timer_arm(d, &t->retry, mono_ns());
 }
 
+/* A borrowed inbox record and where it was in the ring: the sort key. */
+struct stashed {
+	uint64_t stamp;
+	unsigned int seq;
+	struct kmq_msg m;
+};
+
+static int by_stamp(const void *a, const void *b)
+{
+	const struct stashed *x = a, *y = b;
+
+	if (x->stamp != y->stamp)
+		return x->stamp < y->stamp ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * recover_order - a FIFO topic at start: a kmqd that died holding records
+ * got them back from the inbox's crash repair behind those published
+ * since, out of publish order. Borrow everything the inbox holds now and
+ * deliver it by publish time (the record's stamp, else the slot's sent
+ * time; ties in ring order), so each group's order survives a kill -9.
+ * Records stay borrowed until delivered, as in the window: another crash
+ * here gives them back again. Without memory for the stash, ring order.
+ */
+static void recover_order(struct topic *t, struct kmq_fast *f, struct queue *iq)
+{
+	unsigned int cap = f->v.free.cap, n = 0, i, who;
+	struct stashed *st;
+	struct kmq_pub h;
+
+	st = calloc(cap, sizeof(*st));
+	t->stash = calloc(cap, sizeof(*t->stash));
+	if (!st || !t->stash) {
+		free(st);
+		free(t->stash);
+		t->stash = NULL;
+		return;
+	}
+	while (n < cap) {
+		who = 0;
+		if (kmq_fast_borrow(f, &st[n].m, &who)) {
+			tq_wake(&t->inbox, iq, who);
+			break;
+		}
+		tq_wake(&t->inbox, iq, who);
+		st[n].stamp = st[n].m.sent_ns;
+		if (st[n].m.len >= sizeof(h)) {
+			memcpy(&h, st[n].m.data, sizeof(h));	/* a key only */
+			if (h.magic == KMQ_PUB_MAGIC && h.stamp)
+				st[n].stamp = h.stamp;
+		}
+		st[n].seq = n;
+		n++;
+	}
+	qsort(st, n, sizeof(*st), by_stamp);
+	for (i = 0; i < n; i++)
+		t->stash[i] = st[i].m;
+	free(st);
+	t->nstash = n;
+	t->istash = 0;
+	if (!n) {
+		free(t->stash);
+		t->stash = NULL;
+		return;
+	}
+	log_info("topic %s: %u records in the inbox at start, delivered in publish order",
+		 t->name, n);
+}
+
 int deliver_start(struct kmqd *d, struct topic *t)
 {
 	struct queue *iq;
@@ -1005,6 +1087,8 @@ int deliver_start(struct kmqd *d, struct topic *t)
 			return err;
 		t->inbox.watched = true;
 	}
+	if (t->fifo)
+		recover_order(t, f, iq);
 	deliver_drain(d, t);
 	return 0;
 }
@@ -1022,6 +1106,9 @@ void deliver_stop(struct kmqd *d, struct topic *t)
 		free(t->win[i].copy);
 	free(t->win);
 	t->win = NULL;
+	free(t->stash);		/* its records stay borrowed, as above */
+	t->stash = NULL;
+	t->nstash = t->istash = 0;
 	t->base = t->end = 0;
 	t->held = false;
 	if (t->inbox.watched) {

@@ -96,6 +96,11 @@ struct topic {
 	unsigned int wcap;
 	uint64_t base, end;
 	bool held;		/* win[end] is borrowed, not yet admitted */
+	/* FIFO topics, at start: what the inbox held, borrowed at once and
+	 * sorted by publish time (deliver.c, recover_order), taken before
+	 * the inbox: [istash, nstash). */
+	struct kmq_msg *stash;
+	unsigned int nstash, istash;
 	struct timer retry;
 	uint64_t published, delivered, filtered, failed, corrupt;
 	/* FIFO topics: deduplication ids seen in the last 5 minutes. */

@@ -1192,6 +1192,77 @@ START_TEST(fifo_sub_holds_only_its_line)
 }
 END_TEST
 
+/* A FIFO topic whose FIFO queue subscriber is full when kmqd is killed:
+ * kmqd holds a window of records, the crash repair puts them back behind
+ * those still in the inbox, and the restarted kmqd must still deliver each
+ * group in publish order, each message once. */
+#define KO_N	200
+
+START_TEST(fifo_kill9_keeps_group_order)
+{
+	struct kmq_qattr fa = { .capacity = 16, .max_msg_size = 4096, .mode = 0600,
+				.flags = KMQ_CREATE_FIFO };
+	int i, n, got = 0, last[2] = { -1, -1 }, seen[KO_N] = { 0 };
+	char body[64], dd[16], buf[4096], arn[256];
+	struct kmq_topic *t;
+	struct kmq *q;
+
+	kd_start();
+	topic_made("ko.fifo");
+	ck_assert_int_eq(kmq_topic_create("ko.fifo", NULL, "{\"FifoTopic\":\"true\"}"), 0);
+	kmq_delete("koq.fifo");
+	ck_assert_int_eq(kmq_create("koq.fifo", &fa), 0);
+	snprintf(made_queues[nmade_queues++], KMQ_NAME_LEN, "koq.fifo");
+	subscribe("ko.fifo", "koq.fifo", "{\"RawMessageDelivery\":\"true\"}", arn, sizeof(arn));
+	ck_assert_int_eq(kmq_topic_open("ko.fifo", &t), 0);
+	for (i = 0; i < KO_N; i++) {
+		struct kmq_pub_msg m = { .body = body, .group = i % 2 ? "g1" : "g0", .dedup = dd };
+
+		m.len = (size_t)snprintf(body, sizeof(body), "{\"seq\":%d}", i);
+		snprintf(dd, sizeof(dd), "k%d", i);
+		ck_assert_int_eq(kmq_publish(t, &m, 1, 5 * SEC), 1);
+	}
+	kmq_topic_close(t);
+	/* The queue is full and kmqd's window holds what follows. */
+	for (i = 0; i < 500 && sub_attr(arn, "kmq.Pending") < 100; i++)
+		msleep(10);
+	ck_assert_int_ge(sub_attr(arn, "kmq.Pending"), 100);
+	kd_kill(SIGKILL);
+	kd_start();
+	ck_assert_int_eq(kmq_open("koq.fifo", KMQ_RECV, &q), 0);
+	for (i = 0; i < 400 && got < KO_N; i++) {
+		struct kmq_in in[10];
+		uint64_t rc[10];
+
+		for (n = 0; n < 10; n++)
+			in[n] = (struct kmq_in){ .buf = buf + 400 * n, .cap = 400 };
+		n = kmq_receive(q, in, 10, 30, SEC / 2);
+		if (n == -EAGAIN || n == -ETIMEDOUT || n == 0)
+			continue;
+		ck_assert_int_gt(n, 0);
+		for (int k = 0; k < n; k++) {
+			int s, g;
+
+			((char *)in[k].buf)[in[k].len] = 0;
+			s = seq_of(in[k].buf, in[k].len, true, NULL);
+			ck_assert(s >= 0 && s < KO_N);
+			g = s % 2;
+			ck_assert_str_eq(in[k].group, g ? "g1" : "g0");
+			ck_assert_msg(s > last[g], "group %d: %d after %d (order lost across kill -9)",
+				      g, s, last[g]);
+			last[g] = s;
+			ck_assert_int_eq(seen[s]++, 0);
+			rc[k] = in[k].receipt;
+			got++;
+		}
+		ck_assert_int_eq(kmq_delete_msgs(q, rc, NULL, (unsigned int)n), n);
+	}
+	kmq_close(q);
+	ck_assert_int_eq(got, KO_N);
+	kd_cleanup();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("topics");
@@ -1210,6 +1281,7 @@ int main(void)
 	tcase_add_test(tc, exec_crash_timeout_success);
 	tcase_add_test(tc, fifo_topic_order_and_dedup);
 	tcase_add_test(tc, fifo_sub_holds_only_its_line);
+	tcase_add_test(tc, fifo_kill9_keeps_group_order);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
