@@ -33,6 +33,7 @@ const char config_default_ini[] =
 	"[trace]\n"
 	"enabled = yes\n"
 	"fastpath = no\n"
+	"messages = no\n"
 	"pin_dir = /sys/fs/bpf/kmq/v2\n"
 	"pin_group =\n"
 	"[topics]\n"
@@ -143,7 +144,8 @@ int config_set(struct config *c, const char *section, const char *key,
 		if (parse_uint(value, 65536, 10, &x) || !x)
 			BAD("max_events: '%s' is not 1..65536", value);
 		c->max_events = (unsigned int)x;
-	} else if (IS("trace", "enabled") || IS("trace", "fastpath")) {
+	} else if (IS("trace", "enabled") || IS("trace", "fastpath") ||
+		   IS("trace", "messages")) {
 		bool on;
 
 		if (!strcmp(value, "yes") || !strcmp(value, "true") ||
@@ -156,8 +158,10 @@ int config_set(struct config *c, const char *section, const char *key,
 			BAD("%s: '%s' is not yes or no", key, value);
 		if (!strcmp(key, "enabled"))
 			c->trace = on;
-		else
+		else if (!strcmp(key, "fastpath"))
 			c->trace_fastpath = on;
+		else
+			c->trace_messages = on;
 	} else if (IS("trace", "pin_dir")) {
 		if (value[0] != '/' || strlen(value) >= sizeof(c->trace_pin_dir))
 			BAD("pin_dir: '%s' is not an absolute path shorter than %zu bytes",
@@ -308,6 +312,7 @@ void config_diff(const struct config *a, const struct config *b, char *out,
 	DIFF_U(max_events, "%u");
 	DIFF_U(trace, "%d");
 	DIFF_U(trace_fastpath, "%d");
+	DIFF_U(trace_messages, "%d");
 	DIFF_S(trace_pin_dir, ID);
 	DIFF_S(trace_pin_group, ID);
 	DIFF_S(http_allow, ID);
@@ -325,8 +330,8 @@ void config_print(const struct config *c, void *fp)
 		log_level_name(c->log_level));
 	fprintf(f, "[limits]\nmax_queues = %u\nmax_bytes = %llu\nmax_events = %u\n",
 		c->max_queues, (unsigned long long)c->max_bytes, c->max_events);
-	fprintf(f, "[trace]\nenabled = %s\nfastpath = %s\npin_dir = %s\npin_group = %s\n",
+	fprintf(f, "[trace]\nenabled = %s\nfastpath = %s\nmessages = %s\npin_dir = %s\npin_group = %s\n",
 		c->trace ? "yes" : "no", c->trace_fastpath ? "yes" : "no",
-		c->trace_pin_dir, c->trace_pin_group);
+		c->trace_messages ? "yes" : "no", c->trace_pin_dir, c->trace_pin_group);
 	fprintf(f, "[topics]\nhttp_allow = %s\n", c->http_allow);
 }

@@ -48,6 +48,7 @@ struct config {
 	unsigned int max_events;	/* queued event frames per subscriber */
 	bool trace;			/* [trace] enabled: load bpf/ (trace.h) */
 	bool trace_fastpath;		/* [trace] fastpath: libkmq's probes too */
+	bool trace_messages;		/* [trace] messages: kmqd's per-message probes */
 	char trace_pin_dir[200];	/* [trace] pin_dir */
 	char trace_pin_group[64];	/* [trace] pin_group: "" none */
 	char http_allow[1024];		/* [topics] http_allow: URL prefixes

@@ -185,6 +185,7 @@ static void trace_start(struct kmqd *d)
 	struct kmqd_trace_opts o = {
 		.pin_dir = d->cfg.trace_pin_dir,
 		.fastpath = d->cfg.trace_fastpath,
+		.messages = d->cfg.trace_messages,
 		.pin_gid = (gid_t)-1,
 		.log = trace_log,
 	};

@@ -179,12 +179,14 @@ static void attach_tracepoints(struct kmqd_trace *t)
 	say(t, "%u kmq.ko tracepoints attached", n);
 }
 
+/* attach_usdt - the probes in @path: the rare ones always, libkmq's
+ * per-message ones with @fast, kmqd's per-message ones with @msgs. */
 static int attach_usdt(struct kmqd_trace *t, const char *path, bool fast,
-		       bool quiet_if_none)
+		       bool msgs, bool quiet_if_none)
 {
 	static const struct {
 		const char *prog, *provider, *probe;
-		bool fastpath;
+		bool fastpath;	/* per message: only when asked for */
 	} probes[] = {
 		{ "kmq_usdt_send", "kmq", "send", true },
 		{ "kmq_usdt_recv", "kmq", "recv", true },
@@ -192,15 +194,15 @@ static int attach_usdt(struct kmqd_trace *t, const char *path, bool fast,
 		{ "kmqd_usdt_qcreate", "kmqd", "queue_create", false },
 		{ "kmqd_usdt_qdelete", "kmqd", "queue_delete", false },
 		{ "kmqd_usdt_repair", "kmqd", "repair", false },
-		{ "kmqd_usdt_publish", "kmqd", "publish", false },
-		{ "kmqd_usdt_deliver", "kmqd", "deliver", false },
-		{ "kmqd_usdt_retry", "kmqd", "retry", false },
-		{ "kmqd_usdt_send", "kmqd", "send", false },
-		{ "kmqd_usdt_lease", "kmqd", "lease", false },
-		{ "kmqd_usdt_delete", "kmqd", "delete", false },
-		{ "kmqd_usdt_expired", "kmqd", "lease_expired", false },
-		{ "kmqd_usdt_drop", "kmqd", "drop", false },
-		{ "kmqd_usdt_dlq", "kmqd", "dead_letter", false },
+		{ "kmqd_usdt_publish", "kmqd", "publish", true },
+		{ "kmqd_usdt_deliver", "kmqd", "deliver", true },
+		{ "kmqd_usdt_retry", "kmqd", "retry", true },
+		{ "kmqd_usdt_send", "kmqd", "send", true },
+		{ "kmqd_usdt_lease", "kmqd", "lease", true },
+		{ "kmqd_usdt_delete", "kmqd", "delete", true },
+		{ "kmqd_usdt_expired", "kmqd", "lease_expired", true },
+		{ "kmqd_usdt_drop", "kmqd", "drop", true },
+		{ "kmqd_usdt_dlq", "kmqd", "dead_letter", true },
 	};
 	unsigned int i, n = 0;
 
@@ -208,7 +210,8 @@ static int attach_usdt(struct kmqd_trace *t, const char *path, bool fast,
 		struct bpf_program *p;
 		struct bpf_link *l;
 
-		if (probes[i].fastpath && !fast)
+		if (probes[i].fastpath &&
+		    !(probes[i].provider[3] ? msgs : fast))	/* "kmqd" : "kmq" */
 			continue;
 		p = bpf_object__find_program_by_name(t->skel->obj,
 						     probes[i].prog);
@@ -355,9 +358,10 @@ int kmqd_trace_start(struct kmqd_trace **tp, const struct kmqd_trace_opts *o)
 		const char *const *p;
 
 		for (p = o->usdt_paths; *p; p++)
-			attach_usdt(t, *p, o->fastpath, false);
+			attach_usdt(t, *p, o->fastpath, o->fastpath || o->messages,
+				    false);
 	} else if (find_libkmq(lib, sizeof(lib))) {
-		attach_usdt(t, lib, o->fastpath, false);
+		attach_usdt(t, lib, o->fastpath, false, false);
 	} else {
 		say(t, "no libkmq.so.0 found: no USDT probes attached");
 	}
@@ -367,7 +371,7 @@ int kmqd_trace_start(struct kmqd_trace **tp, const struct kmqd_trace_opts *o)
 
 		if (n > 0) {
 			lib[n] = '\0';
-			attach_usdt(t, lib, false, true);
+			attach_usdt(t, lib, false, o->messages, true);
 		}
 	}
 	say(t, "maps pinned under %s", t->pin_dir);

@@ -24,6 +24,12 @@ struct kmqd_trace_opts {
 	 * each fast-path message then traps into the kernel (a uprobe costs
 	 * microseconds, the fast path ~100 ns), see the README. */
 	bool fastpath;
+	/* Attach this program's (kmqd's) per-message probes too: topics'
+	 * publish, deliver and retry, the shm backend's SQS events. Off by
+	 * default for the same reason: a uprobe per message costs kmqd's
+	 * topic fan-out some 20x (kmq-bench -t fanout). Its rare probes
+	 * (queue create/delete, repair) are always attached. */
+	bool messages;
 	mode_t pin_mode;		/* 0: 0640 (root and @pin_gid read) */
 	gid_t pin_gid;			/* (gid_t)-1: keep root's group */
 	bool quiet;			/* log nothing but warnings, errors */

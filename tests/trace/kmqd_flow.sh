@@ -49,12 +49,12 @@ cleanup() {
 k() { kmqctl "$@" >"$TMP/out" 2>"$TMP/k.err" || fail "kmqctl $*"; }
 . tests/trace/sqs_workload.bash
 
-printf '[trace]\npin_dir = %s\n' "$PIN" >"$TMP/kmqd.conf"
+printf '[trace]\npin_dir = %s\nmessages = yes\n' "$PIN" >"$TMP/kmqd.conf"
 kmqd -c "$TMP/kmqd.conf" -s "$KMQ_SOCKET" -d "$TMP/state" -b "$BACKEND" 2>"$TMP/kmqd.log" &
 KPID=$!
 for _ in $(seq 300); do [[ -e $PIN/events ]] && kmqctl list-queues >/dev/null 2>&1 && break; sleep 0.1; done
 [[ -e $PIN/events ]] || fail "kmqd did not pin its maps under $PIN"
-grep -q "kmqd: [0-9]* USDT probes attached" "$TMP/kmqd.log" || fail "kmqd's own probes not attached"
+grep -q "kmqd: 12 USDT probes attached" "$TMP/kmqd.log" || fail "kmqd's own probes ([trace] messages = yes) not all attached"
 if [[ $BACKEND == kernel ]]; then
 	grep -q "kmq.ko tracepoints attached" "$TMP/kmqd.log" || fail "tracepoints not attached"
 fi
