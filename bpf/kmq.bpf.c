@@ -524,3 +524,15 @@ int BPF_USDT(kmqd_usdt_dlq, const char *queue, const char *dlq, __u64 id,
 
 	return usdt_ev(queue, &m);
 }
+
+/* kmqd:tick(n): the loader asks, once a second, whether someone traces
+ * (only a program can read the events map's reference count). */
+SEC("usdt")
+int BPF_USDT(kmqd_usdt_tick, __u64 n)
+{
+	struct kmq_control *cf = ctl();
+
+	if (cf)
+		cf->tracing_seen = tracing(cf);
+	return 0;
+}

@@ -91,6 +91,10 @@ struct kmq_control {
 	__u32 trace_on;		/* > 0: events on, whoever reads them */
 	__u32 base_users;	/* 0: the loader did not say; see above */
 	__s64 realtime_off_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	/* Written by the kmqd:tick program once a second: whether someone
+	 * traced then. kmqd attaches its per-message probes while so. */
+	__u32 tracing_seen;
+	__u32 pad;
 };
 
 /* Why a message was dropped (kmq_event.aux of KMQ_EV_DROP): module/trace.h's

@@ -8,6 +8,8 @@
  *   kmqd:queue_create(const char *queue)      shm backend: a queue created
  *   kmqd:queue_delete(const char *queue)      shm backend: a name removed
  *   kmqd:repair(const char *queue, u32 slots) a client's slots given back
+ *   kmqd:tick(u64 n)                          the loader, once a second: its BPF
+ *                                             program notes whether someone traces
  *
  * Topics (deliver.c, endpoint.c): @id and @sent_ns (CLOCK_REALTIME, as
  * libkmq writes it) are the inbox message's, so publish -> deliver is the
@@ -103,5 +105,6 @@ KMQD_PROBE_DECLARE(delete);
 KMQD_PROBE_DECLARE(lease_expired);
 KMQD_PROBE_DECLARE(drop);
 KMQD_PROBE_DECLARE(dead_letter);
+KMQD_PROBE_DECLARE(tick);
 
 #endif /* KMQD_PROBES_H */

@@ -36,13 +36,24 @@ KMQD_PROBE_DEFINE(delete);
 KMQD_PROBE_DEFINE(lease_expired);
 KMQD_PROBE_DEFINE(drop);
 KMQD_PROBE_DEFINE(dead_letter);
+KMQD_PROBE_DEFINE(tick);
 
 #define MAX_LINKS 64
 
+struct linkset {
+	struct bpf_link *l[MAX_LINKS];
+	unsigned int n;
+};
+
 struct kmqd_trace {
 	struct kmq_bpf *skel;
-	struct bpf_link *links[MAX_LINKS];
-	unsigned int nlinks;
+	struct linkset links;		/* for the loader's life */
+	/* This program's per-message probes (kmqd's), attached while
+	 * someone traces (see kmqd_trace_refresh), or always (@msgs_always). */
+	struct linkset mlinks;
+	bool msgs_always, msgs_on;
+	char self[PATH_MAX];		/* this executable, "" unknown */
+	__u64 ticks;
 	bool tp_attached;
 	bool quiet;
 	__u32 base_users;	/* kmq_control.base_users */
@@ -145,12 +156,18 @@ static void set_offset(struct kmqd_trace *t)
 	bpf_map_update_elem(fd, &zero, &c, BPF_ANY);
 }
 
-static void add_link(struct kmqd_trace *t, struct bpf_link *l)
+static void add_link(struct linkset *s, struct bpf_link *l)
 {
-	if (t->nlinks < MAX_LINKS)
-		t->links[t->nlinks++] = l;
+	if (s->n < MAX_LINKS)
+		s->l[s->n++] = l;
 	else
 		bpf_link__destroy(l);
+}
+
+static void drop_links(struct linkset *s)
+{
+	while (s->n)
+		bpf_link__destroy(s->l[--s->n]);
 }
 
 static void attach_tracepoints(struct kmqd_trace *t)
@@ -172,17 +189,18 @@ static void attach_tracepoints(struct kmqd_trace *t)
 				  strerror(errno));
 			continue;
 		}
-		add_link(t, l);
+		add_link(&t->links, l);
 		n++;
 	}
 	t->tp_attached = true;
 	say(t, "%u kmq.ko tracepoints attached", n);
 }
 
-/* attach_usdt - the probes in @path: the rare ones always, libkmq's
- * per-message ones with @fast, kmqd's per-message ones with @msgs. */
-static int attach_usdt(struct kmqd_trace *t, const char *path, bool fast,
-		       bool msgs, bool quiet_if_none)
+/* attach_usdt - the probes in @path into @set: the rare ones with
+ * @rare, libkmq's per-message ones with @fast, kmqd's with @msgs. */
+static int attach_usdt(struct kmqd_trace *t, struct linkset *set,
+		       const char *path, bool rare, bool fast, bool msgs,
+		       bool quiet_if_none)
 {
 	static const struct {
 		const char *prog, *provider, *probe;
@@ -203,6 +221,7 @@ static int attach_usdt(struct kmqd_trace *t, const char *path, bool fast,
 		{ "kmqd_usdt_expired", "kmqd", "lease_expired", true },
 		{ "kmqd_usdt_drop", "kmqd", "drop", true },
 		{ "kmqd_usdt_dlq", "kmqd", "dead_letter", true },
+		{ "kmqd_usdt_tick", "kmqd", "tick", false },
 	};
 	unsigned int i, n = 0;
 
@@ -210,8 +229,9 @@ static int attach_usdt(struct kmqd_trace *t, const char *path, bool fast,
 		struct bpf_program *p;
 		struct bpf_link *l;
 
-		if (probes[i].fastpath &&
-		    !(probes[i].provider[3] ? msgs : fast))	/* "kmqd" : "kmq" */
+		if (probes[i].fastpath ?
+		    !(probes[i].provider[3] ? msgs : fast) :	/* "kmqd" : "kmq" */
+		    !rare)
 			continue;
 		p = bpf_object__find_program_by_name(t->skel->obj,
 						     probes[i].prog);
@@ -221,7 +241,7 @@ static int attach_usdt(struct kmqd_trace *t, const char *path, bool fast,
 					     probes[i].probe, NULL);
 		if (!l)
 			continue;	/* this file has no such probe */
-		add_link(t, l);
+		add_link(set, l);
 		n++;
 	}
 	if (n || !quiet_if_none)
@@ -358,21 +378,23 @@ int kmqd_trace_start(struct kmqd_trace **tp, const struct kmqd_trace_opts *o)
 		const char *const *p;
 
 		for (p = o->usdt_paths; *p; p++)
-			attach_usdt(t, *p, o->fastpath, o->fastpath || o->messages,
-				    false);
+			attach_usdt(t, &t->links, *p, true, o->fastpath,
+				    o->fastpath || o->messages, false);
 	} else if (find_libkmq(lib, sizeof(lib))) {
-		attach_usdt(t, lib, o->fastpath, false, false);
+		attach_usdt(t, &t->links, lib, true, o->fastpath, false, false);
 	} else {
 		say(t, "no libkmq.so.0 found: no USDT probes attached");
 	}
-	/* This program's own (kmqd's probes, when this is kmqd). */
+	/* This program's own (kmqd's probes, when this is kmqd): the rare
+	 * ones; the per-message ones always with o->messages, else while
+	 * someone traces (kmqd_trace_refresh). */
 	{
-		ssize_t n = readlink("/proc/self/exe", lib, sizeof(lib) - 1);
+		ssize_t n = readlink("/proc/self/exe", t->self, sizeof(t->self) - 1);
 
-		if (n > 0) {
-			lib[n] = '\0';
-			attach_usdt(t, lib, false, o->messages, true);
-		}
+		t->self[n > 0 ? n : 0] = '\0';
+		t->msgs_always = o->messages;
+		if (t->self[0])
+			attach_usdt(t, &t->links, t->self, true, false, o->messages, true);
 	}
 	say(t, "maps pinned under %s", t->pin_dir);
 	*tp = t;
@@ -385,22 +407,53 @@ err_destroy:
 	return err;
 }
 
+/*
+ * on_demand - kmqd's per-message probes cost a uprobe trap per publish and
+ * delivery (topic fan-out ~20x slower), so unless asked for always they
+ * are attached only while someone traces: kmqd:tick runs a program that
+ * reads the events map's reference count (as every program does) into
+ * control.tracing_seen, and we follow it. A tracer's first second may go
+ * unseen.
+ */
+static void on_demand(struct kmqd_trace *t)
+{
+	struct kmq_control c = { 0 };
+	__u32 zero = 0;
+
+	if (t->msgs_always || !t->self[0])
+		return;
+	KMQD_PROBE1(tick, t->ticks++);
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.control), &zero, &c))
+		return;
+	if (c.tracing_seen && !t->msgs_on) {
+		attach_usdt(t, &t->mlinks, t->self, false, false, true, true);
+		t->msgs_on = true;
+		if (t->mlinks.n)
+			say(t, "someone traces: %u per-message probes of kmqd attached",
+			    t->mlinks.n);
+	} else if (!c.tracing_seen && t->msgs_on) {
+		if (t->mlinks.n)
+			say(t, "nobody traces: kmqd's per-message probes detached");
+		drop_links(&t->mlinks);
+		t->msgs_on = false;
+	}
+}
+
 void kmqd_trace_refresh(struct kmqd_trace *t)
 {
 	if (!t)
 		return;
 	set_offset(t);
 	attach_tracepoints(t);
+	on_demand(t);
 }
 
 void kmqd_trace_stop(struct kmqd_trace *t, bool unpin)
 {
-	unsigned int i;
-
 	if (!t)
 		return;
-	for (i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i]);
+	drop_links(&t->mlinks);
+	drop_links(&t->links);
 	if (unpin)
 		unpin_all(t);
 	kmq_bpf__destroy(t->skel);

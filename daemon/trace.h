@@ -24,11 +24,12 @@ struct kmqd_trace_opts {
 	 * each fast-path message then traps into the kernel (a uprobe costs
 	 * microseconds, the fast path ~100 ns), see the README. */
 	bool fastpath;
-	/* Attach this program's (kmqd's) per-message probes too: topics'
-	 * publish, deliver and retry, the shm backend's SQS events. Off by
-	 * default for the same reason: a uprobe per message costs kmqd's
-	 * topic fan-out some 20x (kmq-bench -t fanout). Its rare probes
-	 * (queue create/delete, repair) are always attached. */
+	/* Keep this program's (kmqd's) per-message probes attached: topics'
+	 * publish, deliver and retry, the shm backend's SQS events. Without
+	 * it they are attached only while someone traces (checked in
+	 * kmqd_trace_refresh): a uprobe per message costs kmqd's topic
+	 * fan-out some 20x (kmq-bench -t fanout). Its rare probes (queue
+	 * create/delete, repair, tick) are always attached. */
 	bool messages;
 	mode_t pin_mode;		/* 0: 0640 (root and @pin_gid read) */
 	gid_t pin_gid;			/* (gid_t)-1: keep root's group */
@@ -48,7 +49,9 @@ struct kmqd_trace_opts {
 int kmqd_trace_start(struct kmqd_trace **t, const struct kmqd_trace_opts *o);
 
 /* kmqd_trace_refresh - call about once a second: re-reads the clock offset
- * the latency needs, attaches the tracepoints if kmq.ko arrived since. */
+ * the latency needs, attaches the tracepoints if kmq.ko arrived since, and
+ * attaches or detaches this program's per-message probes as someone
+ * starts or stops tracing (unless they are kept: opts.messages). */
 void kmqd_trace_refresh(struct kmqd_trace *t);
 
 /* kmqd_trace_stop - detach and free (NULL is fine); @unpin removes the

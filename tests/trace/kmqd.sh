@@ -33,9 +33,9 @@ stop
 
 start
 for m in counters latency control events; do [[ -e $PIN/$m ]] || fail "no pin $PIN/$m"; done
-# By default only kmqd's rare probes (queue create/delete, repair): its
+# By default only kmqd's rare probes (queue create/delete, repair, tick): its
 # per-message ones are uprobes, a trap per message ([trace] messages).
-grep -q "kmqd: 3 USDT probes attached" "$TMP/kmqd.log" || fail "kmqd's default probes: not the 3 rare ones"
+grep -q "kmqd: 4 USDT probes attached" "$TMP/kmqd.log" || fail "kmqd's default probes: not the 4 rare ones"
 "$B/bin/kmqctl" create-queue "$Q" --capacity 16 >/dev/null || fail "create-queue"
 "$B/bin/kmqctl" delete-queue "$Q" >/dev/null || fail "delete-queue"
 bpftool -j map dump pinned "$PIN/counters" >"$TMP/c.json" || fail "bpftool"
@@ -74,6 +74,27 @@ kill "$TP_c"; wait "$TP_c"
 saw c "$Q-3" || fail "tracer c saw nothing"
 saw c "$Q-2" && fail "records were written after the last tracer was killed"
 for i in 1 2 3; do "$B/bin/kmqctl" delete-queue "$Q-$i" >/dev/null; done
+
+# kmqd's per-message probes, on demand: attached within a second or two of
+# a tracer appearing (kmqd:tick), so a topic's publishes and deliveries are
+# traced; detached again when the last tracer has gone.
+T=trace-kmqd-t-$$
+"$B/bin/kmqctl" create-topic "$T" >/dev/null || fail "create-topic"
+"$B/bin/kmqctl" create-queue "$Q-s" --capacity 16 >/dev/null || fail "create-queue"
+"$B/bin/kmqctl" subscribe --topic "$T" --protocol queue --endpoint "$Q-s" >/dev/null || fail "subscribe"
+"$B/bin/kmqctl" publish --topic "$T" --message early >/dev/null || fail "publish"
+tracer d --topic "$T"
+for _ in $(seq 50); do grep -q "per-message probes of kmqd attached" "$TMP/kmqd.log" && break; sleep 0.1; done
+grep -q "per-message probes of kmqd attached" "$TMP/kmqd.log" || fail "kmqd did not attach its per-message probes for a tracer"
+for i in 1 2 3; do "$B/bin/kmqctl" publish --topic "$T" --message "m$i" >/dev/null || fail "publish"; done
+for _ in $(seq 50); do (($(grep -c '"event":"deliver"' "$TMP/d.out") >= 3)) && break; sleep 0.1; done
+kill "$TP_d"; wait "$TP_d"
+(($(grep -c '"event":"publish"' "$TMP/d.out") == 3)) || fail "tracer d: not 3 publishes: $(head -c 600 "$TMP/d.out")"
+(($(grep -c '"event":"deliver"' "$TMP/d.out") == 3)) || fail "tracer d: not 3 deliveries"
+for _ in $(seq 50); do grep -q "per-message probes detached" "$TMP/kmqd.log" && break; sleep 0.1; done
+grep -q "per-message probes detached" "$TMP/kmqd.log" || fail "kmqd kept its per-message probes with nobody tracing"
+"$B/bin/kmqctl" delete-topic "$T" >/dev/null
+"$B/bin/kmqctl" delete-queue "$Q-s" >/dev/null
 
 stop
 [[ -e $PIN ]] && fail "pins left after SIGTERM"

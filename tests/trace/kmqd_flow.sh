@@ -54,7 +54,7 @@ kmqd -c "$TMP/kmqd.conf" -s "$KMQ_SOCKET" -d "$TMP/state" -b "$BACKEND" 2>"$TMP/
 KPID=$!
 for _ in $(seq 300); do [[ -e $PIN/events ]] && kmqctl list-queues >/dev/null 2>&1 && break; sleep 0.1; done
 [[ -e $PIN/events ]] || fail "kmqd did not pin its maps under $PIN"
-grep -q "kmqd: 12 USDT probes attached" "$TMP/kmqd.log" || fail "kmqd's own probes ([trace] messages = yes) not all attached"
+grep -q "kmqd: 13 USDT probes attached" "$TMP/kmqd.log" || fail "kmqd's own probes ([trace] messages = yes) not all attached"
 if [[ $BACKEND == kernel ]]; then
 	grep -q "kmq.ko tracepoints attached" "$TMP/kmqd.log" || fail "tracepoints not attached"
 fi
