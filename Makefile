@@ -111,7 +111,7 @@ $(O)/bin/kmqd: $(KMQD_OBJ) $(O)/lib/libkmq.a $(O)/lib/libkmqnl.a
 # by check-unit) and daemon tests against a running kmqd (run by check-shm).
 DUNIT_BIN := $(O)/tests/daemon/test_units
 DAEMON_TEST_BIN := $(O)/tests/daemon/daemon_test
-KMQD_PURE_OBJ := $(O)/daemon/frame.o $(O)/daemon/config.o $(O)/daemon/log.o
+KMQD_PURE_OBJ := $(O)/daemon/frame.o $(O)/daemon/config.o $(O)/daemon/log.o $(O)/daemon/journal.o
 
 $(DUNIT_BIN): tests/daemon/test_units.c $(KMQD_PURE_OBJ) $(HDRS) daemon/kmqd.h
 	@mkdir -p $(dir $@)

@@ -36,6 +36,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <openssl/evp.h>
 #include "internal.h"
 #include "topic.h"
@@ -474,9 +475,21 @@ static char *envelope(const struct topic *t, const struct sub *s,
 
 struct dedup {
 	uint64_t until;
+	uint64_t id;			/* the inbox message that was accepted */
 	struct dedup *next;
 	char key[KMQ_PUB_ID_MAX + 1];
 };
+
+/* A window entry on disk: <state_dir>/topics.d/<topic>.dedup (journal.h),
+ * so that a publish retried after a kmqd crash is still a duplicate. */
+struct dd_rec {
+	uint64_t until_real_ns;		/* CLOCK_REALTIME: survives a restart */
+	uint64_t id;			/* struct dedup.id */
+	char key[KMQ_PUB_ID_MAX + 1];
+	char pad[7];
+};
+
+#define DD_COMPACT_MIN	4096		/* records before a rewrite is worth it */
 
 static unsigned int dd_hash(const char *k)
 {
@@ -487,10 +500,14 @@ static unsigned int dd_hash(const char *k)
 	return h;
 }
 
-void dedup_free(struct topic *t)
+void dedup_free(struct topic *t, bool forget)
 {
 	unsigned int i;
 
+	if (forget)
+		journal_remove(&t->ddj);
+	else
+		journal_close(&t->ddj);
 	for (i = 0; i < t->dd_size; i++)
 		while (t->dd[i]) {
 			struct dedup *e = t->dd[i];
@@ -503,20 +520,94 @@ void dedup_free(struct topic *t)
 	t->dd_size = t->ndd = 0;
 }
 
-/* dedup_seen - was @key accepted in the last 5 minutes? If not, it is now. */
-static bool dedup_seen(struct topic *t, const char *key)
+/* dd_insert - remember @key (of message @id) until @until (MONOTONIC). */
+static struct dedup *dd_insert(struct topic *t, struct dedup **p,
+			       const char *key, uint64_t id, uint64_t until)
+{
+	struct dedup *e = calloc(1, sizeof(*e));
+
+	if (e) {
+		snprintf(e->key, sizeof(e->key), "%s", key);
+		e->id = id;
+		e->until = until;
+		e->next = *p;
+		*p = e;
+		t->ndd++;
+	}
+	return e;
+}
+
+static bool dd_table(struct topic *t)
+{
+	if (!t->dd) {
+		t->dd_size = 4096;
+		t->dd = calloc(t->dd_size, sizeof(*t->dd));
+		if (!t->dd)
+			t->dd_size = 0;
+	}
+	return t->dd != NULL;
+}
+
+/* The live entries, in any order, for a rewrite of the journal. */
+struct dd_walk {
+	struct topic *t;
+	unsigned int bucket;
+	struct dedup *e;
+	uint64_t mono, real;
+};
+
+static void dd_fill(void *arg, unsigned long i, void *buf)
+{
+	struct dd_walk *w = arg;
+	struct dd_rec *r = buf;
+
+	while (!w->e)
+		w->e = w->t->dd[w->bucket++];
+	r->until_real_ns = w->real + (w->e->until - w->mono);
+	r->id = w->e->id;
+	memcpy(r->key, w->e->key, sizeof(r->key));
+	w->e = w->e->next;
+}
+
+/* dd_compact - the journal holds mostly expired or duplicate records:
+ * rewrite it with the live window (expired entries are dropped from the
+ * table first). */
+static void dd_compact(struct topic *t)
+{
+	struct dd_walk w = { .t = t, .mono = mono_ns(), .real = real_ns() };
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < t->dd_size; i++) {
+		struct dedup **p = &t->dd[i], *e;
+
+		while ((e = *p)) {
+			if (e->until <= w.mono) {
+				*p = e->next;
+				free(e);
+				t->ndd--;
+			} else {
+				p = &e->next;
+			}
+		}
+	}
+	err = journal_rewrite(&t->ddj, t->ndd, dd_fill, &w);
+	if (err)
+		log_warn("topic %s: cannot rewrite %s: %s", t->name, t->ddj.path,
+			 strerror(-err));
+}
+
+/* dedup_seen - was @key accepted in the last 5 minutes, for another
+ * message than @id? If not, it is now, in memory and in the journal. The
+ * same message again is no duplicate: a record a crashed kmqd had admitted
+ * but not yet delivered comes back from the inbox's repair with its id. */
+static bool dedup_seen(struct topic *t, const char *key, uint64_t id)
 {
 	uint64_t now = mono_ns();
 	struct dedup **p, *e;
 
-	if (!t->dd) {
-		t->dd_size = 4096;
-		t->dd = calloc(t->dd_size, sizeof(*t->dd));
-		if (!t->dd) {
-			t->dd_size = 0;
-			return false;
-		}
-	}
+	if (!dd_table(t))
+		return false;
 	for (p = &t->dd[dd_hash(key) % t->dd_size]; (e = *p);) {
 		if (e->until <= now) {		/* expired: drop on the way */
 			*p = e->next;
@@ -525,17 +616,74 @@ static bool dedup_seen(struct topic *t, const char *key)
 			continue;
 		}
 		if (!strcmp(e->key, key))
-			return true;
+			return e->id != id;
 		p = &e->next;
 	}
-	e = calloc(1, sizeof(*e));
-	if (e) {
-		snprintf(e->key, sizeof(e->key), "%s", key);
-		e->until = now + DEDUP_NS;
-		*p = e;
-		t->ndd++;
+	if (dd_insert(t, p, key, id, now + DEDUP_NS) && t->ddj.fd >= 0) {
+		struct dd_rec r = { .until_real_ns = real_ns() + DEDUP_NS, .id = id };
+		int err;
+
+		snprintf(r.key, sizeof(r.key), "%s", key);
+		err = journal_append(&t->ddj, &r);
+		if (err)
+			log_warn("topic %s: deduplication window not kept on disk: %s",
+				 t->name, strerror(-err));
+		else if (t->ddj.nrec > DD_COMPACT_MIN && t->ddj.nrec > 4UL * t->ndd)
+			dd_compact(t);
 	}
 	return false;
+}
+
+/* dd_load_one - a journal record back into the window, unless expired. */
+static void dd_load_one(void *arg, const void *rec)
+{
+	struct dd_walk *w = arg;
+	const struct dd_rec *r = rec;
+	struct topic *t = w->t;
+	char key[sizeof(r->key)];
+	struct dedup **p, *e;
+
+	if (r->until_real_ns <= w->real || r->until_real_ns - w->real > DEDUP_NS)
+		return;		/* expired, or a clock that jumped: not trusted */
+	memcpy(key, r->key, sizeof(key));
+	key[sizeof(key) - 1] = '\0';
+	if (!key[0] || !dd_table(t))
+		return;
+	p = &t->dd[dd_hash(key) % t->dd_size];
+	for (e = *p; e; e = e->next)
+		if (!strcmp(e->key, key))
+			return;
+	dd_insert(t, p, key, r->id, w->mono + (r->until_real_ns - w->real));
+}
+
+/*
+ * dedup_load - a FIFO topic at start: open its journal and take back the
+ * window a previous kmqd (killed, or stopped) accepted. Without the file
+ * (no state directory, no room) the window only lives in memory, logged.
+ */
+static void dedup_load(struct kmqd *d, struct topic *t)
+{
+	struct dd_walk w = { .t = t, .mono = mono_ns(), .real = real_ns() };
+	char path[sizeof(t->ddj.path)];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/topics.d", d->cfg.state_dir);
+	mkdir(path, 0700);
+	if (snprintf(path, sizeof(path), "%s/topics.d/%s.dedup", d->cfg.state_dir,
+		     t->name) >= (int)sizeof(path))
+		err = -ENAMETOOLONG;
+	else
+		err = journal_open(&t->ddj, path, sizeof(struct dd_rec), dd_load_one, &w);
+	if (err) {
+		log_warn("topic %s: %s: %s: its deduplication window lives in memory only",
+			 t->name, path, strerror(-err));
+		return;
+	}
+	if (t->ndd)
+		log_info("topic %s: %u deduplication ids of the last 5 minutes taken back",
+			 t->name, t->ndd);
+	if (t->ddj.nrec > DD_COMPACT_MIN && t->ddj.nrec > 4UL * t->ndd)
+		dd_compact(t);
 }
 
 /* fifo_admit - a FIFO topic's checks on a new record: a group id, and a
@@ -558,7 +706,7 @@ static int fifo_admit(struct topic *t, struct rec *r)
 	} else {
 		return -EINVAL;
 	}
-	return dedup_seen(t, r->ddkey) ? -EEXIST : 0;
+	return dedup_seen(t, r->ddkey, r->id) ? -EEXIST : 0;
 }
 
 /* ---- delivery ------------------------------------------------------------------ */
@@ -855,6 +1003,7 @@ static int admit(struct topic *t, struct inrec *e)
 				 t->name);
 		return 0;
 	}
+	e->r.id = e->m.id;
 	if (t->fifo && (err = fifo_admit(t, &e->r))) {
 		if (err == -EEXIST)
 			t->deduplicated++;
@@ -1087,6 +1236,8 @@ int deliver_start(struct kmqd *d, struct topic *t)
 			return err;
 		t->inbox.watched = true;
 	}
+	if (t->fifo && t->ddj.fd < 0)
+		dedup_load(d, t);
 	if (t->fifo)
 		recover_order(t, f, iq);
 	deliver_drain(d, t);

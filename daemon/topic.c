@@ -332,6 +332,7 @@ static struct topic *topic_new(const char *name, uid_t owner, json_object *attrs
 
 	if (!t)
 		return NULL;
+	t->ddj.fd = -1;		/* opened by deliver_start */
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	snprintf(t->arn, sizeof(t->arn), KMQ_TOPIC_ARN_PREFIX "%s", name);
 	topic_name_ok(name, &fifo);
@@ -344,7 +345,9 @@ static struct topic *topic_new(const char *name, uid_t owner, json_object *attrs
 	return t;
 }
 
-static void topic_free(struct kmqd *d, struct topic *t)
+/* topic_free - @forget: the topic is gone (its deduplication window's
+ * file too), else kmqd stops and the next one takes the window back. */
+static void topic_free(struct kmqd *d, struct topic *t, bool forget)
 {
 	struct sub *s, *n;
 
@@ -354,7 +357,7 @@ static void topic_free(struct kmqd *d, struct topic *t)
 		sub_free(s);
 	}
 	json_object_put(t->attrs);
-	dedup_free(t);
+	dedup_free(t, forget);
 	free(t);
 }
 
@@ -483,14 +486,14 @@ static void create_topic(struct kmqd *d, struct conn *c, json_object *req)
 		conn_reply_err(c, err ? err : -EINVAL,
 			       "the topic's inbox queue %s %s (kmq_topic_create makes it)",
 			       t->inbox.name, err ? "does not exist" : "is too small");
-		topic_free(d, t);
+		topic_free(d, t, true);
 		return;
 	}
 	topic_link(t);
 	err = save();
 	if (err) {
 		topic_unlink(t);
-		topic_free(d, t);
+		topic_free(d, t, true);
 		conn_reply_err(c, err, "cannot write the topics file: %s", strerror(-err));
 		return;
 	}
@@ -520,7 +523,7 @@ static void delete_topic(struct kmqd *d, struct conn *c, json_object *req)
 	topic_unlink(t);
 	save();
 	kmqd_event_publish(d, "topic-delete", t->inbox.name, t->arn);
-	topic_free(d, t);
+	topic_free(d, t, true);
 	reply_json(c, json_object_new_object());
 }
 
@@ -970,7 +973,7 @@ void topic_fini(struct kmqd *d)
 
 	while ((t = topics)) {
 		topics = t->next;
-		topic_free(d, t);
+		topic_free(d, t, false);
 	}
 	http_fini(d);
 }

@@ -7,6 +7,7 @@
 #ifndef KMQD_TOPIC_H
 #define KMQD_TOPIC_H
 
+#include "journal.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <json-c/json.h>
@@ -107,6 +108,7 @@ struct topic {
 	bool cbd;			/* ContentBasedDeduplication */
 	struct dedup **dd;
 	unsigned int ndd, dd_size;
+	struct journal ddj;		/* the window on disk (deliver.c) */
 	uint64_t deduplicated;
 	struct topic *next;
 };
@@ -124,7 +126,7 @@ void topic_queue_event(struct kmqd *d, struct queue *q);
 struct topic *topic_list(void);
 
 /* deliver.c */
-void dedup_free(struct topic *t);
+void dedup_free(struct topic *t, bool forget);
 /* deliver_start - begin draining @t's inbox (watch it, drain what is
  * there). 0 or -errno (the inbox is missing). */
 int deliver_start(struct kmqd *d, struct topic *t);

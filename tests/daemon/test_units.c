@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "kmqd.h"
+#include "journal.h"
 
 /* ---- frames --------------------------------------------------------------- */
 
@@ -450,6 +451,80 @@ START_TEST(config_bad_files)
 }
 END_TEST
 
+/* ---- journal.c: append, reload, a torn tail, rewrite, remove ---------- */
+
+struct jrec { unsigned long long v; char pad[8]; };
+
+static void j_sum(void *arg, const void *rec)
+{
+	const struct jrec *r = rec;
+
+	*(unsigned long long *)arg += r->v;
+}
+
+static void j_fill(void *arg, unsigned long i, void *buf)
+{
+	((struct jrec *)buf)->v = 100 + i;
+}
+
+START_TEST(journal_records)
+{
+	char dir[] = "/tmp/kmqd-journal-XXXXXX", jpath[64];
+	struct journal j;
+	unsigned long long sum = 0;
+	struct jrec r = { 0 };
+	FILE *f;
+	int i;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(jpath, sizeof(jpath), "%s/j", dir);
+	ck_assert_int_eq(journal_open(&j, jpath, sizeof(r), j_sum, &sum), 0);
+	ck_assert_uint_eq(j.nrec, 0);
+	for (i = 1; i <= 10; i++) {
+		r.v = (unsigned long long)i;
+		ck_assert_int_eq(journal_append(&j, &r), 0);
+	}
+	journal_close(&j);
+	ck_assert_int_eq(journal_append(&j, &r), -EBADF);	/* closed: dropped */
+	/* A torn record at the end (a write cut short) is skipped and cut off. */
+	f = fopen(jpath, "a");
+	ck_assert_ptr_nonnull(f);
+	fwrite("torn", 1, 4, f);
+	fclose(f);
+	ck_assert_int_eq(journal_open(&j, jpath, sizeof(r), j_sum, &sum), 0);
+	ck_assert_uint_eq(sum, 55);
+	ck_assert_uint_eq(j.nrec, 10);
+	r.v = 1000;
+	ck_assert_int_eq(journal_append(&j, &r), 0);	/* after the cut */
+	journal_close(&j);
+	sum = 0;
+	ck_assert_int_eq(journal_open(&j, jpath, sizeof(r), j_sum, &sum), 0);
+	ck_assert_uint_eq(sum, 1055);
+	/* A rewrite replaces everything; appends go on after it. */
+	ck_assert_int_eq(journal_rewrite(&j, 3, j_fill, NULL), 0);
+	ck_assert_uint_eq(j.nrec, 3);
+	r.v = 7;
+	ck_assert_int_eq(journal_append(&j, &r), 0);
+	journal_close(&j);
+	sum = 0;
+	ck_assert_int_eq(journal_open(&j, jpath, sizeof(r), j_sum, &sum), 0);
+	ck_assert_uint_eq(sum, 100 + 101 + 102 + 7);
+	journal_remove(&j);
+	ck_assert_int_eq(access(jpath, F_OK), -1);
+	/* Bad arguments: a zero record size, a jpath too long. */
+	ck_assert_int_eq(journal_open(&j, jpath, 0, NULL, NULL), -EINVAL);
+	{
+		char longp[400];
+
+		memset(longp, 'a', sizeof(longp) - 1);
+		longp[0] = '/';
+		longp[sizeof(longp) - 1] = 0;
+		ck_assert_int_eq(journal_open(&j, longp, sizeof(r), NULL, NULL), -ENAMETOOLONG);
+	}
+	rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("kmqd-units");
@@ -465,6 +540,7 @@ int main(void)
 	tcase_add_test(tc, config_default);
 	tcase_add_test(tc, config_file);
 	tcase_add_test(tc, config_bad_files);
+	tcase_add_test(tc, journal_records);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1263,6 +1263,61 @@ START_TEST(fifo_kill9_keeps_group_order)
 }
 END_TEST
 
+/* A FIFO topic's deduplication window survives kmqd: a publish retried
+ * with the same MessageDeduplicationId after a kill -9 (and after a clean
+ * restart) is still a duplicate. */
+static void dd_publish(const char *topic, int seq, const char *dedup)
+{
+	struct kmq_topic *t;
+	char body[32];
+	struct kmq_pub_msg m = { .body = body, .group = "g", .dedup = dedup };
+
+	m.len = (size_t)snprintf(body, sizeof(body), "{\"seq\":%d}", seq);
+	ck_assert_int_eq(kmq_topic_open(topic, &t), 0);
+	ck_assert_int_eq(kmq_publish(t, &m, 1, 5 * SEC), 1);
+	kmq_topic_close(t);
+}
+
+START_TEST(fifo_dedup_survives_restarts)
+{
+	int count[8] = { 0 };
+	char *r = NULL;
+
+	kd_start();
+	topic_made("dd.fifo");
+	ck_assert_int_eq(kmq_topic_create("dd.fifo", NULL, "{\"FifoTopic\":\"true\"}"), 0);
+	make_queue("ddq", 64);
+	subscribe("dd.fifo", "ddq", "{\"RawMessageDelivery\":\"true\"}", NULL, 0);
+	dd_publish("dd.fifo", 0, "same");
+	ck_assert_int_eq(drain("ddq", true, count, 8, 3000, NULL), 1);
+	kd_kill(SIGKILL);
+	kd_start();
+	dd_publish("dd.fifo", 1, "same");	/* the retry: a duplicate */
+	dd_publish("dd.fifo", 2, "other");
+	ck_assert_int_eq(drain("ddq", true, count, 8, 3000, NULL), 1);
+	ck_assert_int_eq(count[1], 0);
+	ck_assert_int_eq(count[2], 1);
+	ck_assert_int_eq(call(&r, "{\"op\":\"get-topic-attributes\",\"name\":\"dd.fifo\"}"), 0);
+	ck_assert_msg(r && strstr(r, "\"kmq.Deduplicated\":\"1\""), "%s", r ? r : "");
+	free(r);
+	kd_kill(SIGTERM);
+	kd_start();
+	dd_publish("dd.fifo", 3, "other");	/* after a clean stop too */
+	dd_publish("dd.fifo", 4, "new");
+	ck_assert_int_eq(drain("ddq", true, count, 8, 3000, NULL), 1);
+	ck_assert_int_eq(count[3], 0);
+	ck_assert_int_eq(count[4], 1);
+	/* A topic deleted and made again starts with an empty window. */
+	ck_assert_int_eq(kmq_topic_delete("dd.fifo"), 0);
+	ck_assert_int_eq(kmq_topic_create("dd.fifo", NULL, "{\"FifoTopic\":\"true\"}"), 0);
+	subscribe("dd.fifo", "ddq", "{\"RawMessageDelivery\":\"true\"}", NULL, 0);
+	dd_publish("dd.fifo", 5, "same");
+	ck_assert_int_eq(drain("ddq", true, count, 8, 3000, NULL), 1);
+	ck_assert_int_eq(count[5], 1);
+	kd_cleanup();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("topics");
@@ -1282,6 +1337,7 @@ int main(void)
 	tcase_add_test(tc, fifo_topic_order_and_dedup);
 	tcase_add_test(tc, fifo_sub_holds_only_its_line);
 	tcase_add_test(tc, fifo_kill9_keeps_group_order);
+	tcase_add_test(tc, fifo_dedup_survives_restarts);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
