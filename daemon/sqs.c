@@ -23,6 +23,7 @@
 #include "internal.h"
 #include "kmqd.h"
 #include "probes.h"
+#include "journal.h"
 
 #define NSEC		1000000000ULL
 #define MSEC		1000000ULL
@@ -106,6 +107,7 @@ struct sqs {
 	struct dedup *dd;
 	__u32 ndd, dcap, dnext;
 	__u32 *buckets, nbuckets;
+	struct journal ddj;	/* the window on disk: groups/<name>.dedup */
 	struct fifo_rec *recs;	/* the groups file, mapped: per slot */
 	size_t recs_size;
 };
@@ -354,6 +356,8 @@ static bool too_old(struct sqs *st, struct kmq_slot *s, __u64 now)
 
 static void on_deadline(struct kmqd *d, void *arg);
 static void groups_open(struct sqs *st);
+static void dedup_load(struct sqs *st);
+static void dedup_compact(struct sqs *st);
 static int receipt_slot(struct sqs *st, __u64 receipt, __u32 *idx);
 
 struct sqs *sqs_queue_new(struct kmqd *d, struct queue *q, bool fifo)
@@ -384,8 +388,11 @@ struct sqs *sqs_queue_new(struct kmqd *d, struct queue *q, bool fifo)
 	st->timer.cb = on_deadline;
 	st->timer.arg = st;
 	st->rtail = &st->rhead;
-	if (fifo)
+	st->ddj.fd = -1;
+	if (fifo) {
 		groups_open(st);
+		dedup_load(st);
+	}
 	return st;
 }
 
@@ -407,6 +414,7 @@ void sqs_queue_free(struct kmqd *d, struct sqs *st)
 	}
 	if (st->recs)
 		munmap(st->recs, st->recs_size);
+	journal_close(&st->ddj);	/* store.c removes it with the queue */
 	free(st->dd);
 	free(st->buckets);
 	free(st->ls);
@@ -1123,6 +1131,119 @@ static void dedup_add(struct sqs *st, const __u8 key[32], bool body,
 	st->buckets[b] = i;
 }
 
+/*
+ * The window on disk, so that a send retried after a kmqd crash (same
+ * MessageDeduplicationId, or body) is still a duplicate, as kmq.ko's
+ * window outlives any client: <state_dir>/groups/<name>.dedup, a journal
+ * (journal.h) of what dedup_add took, rewritten when mostly stale.
+ */
+struct dd_rec {
+	__u64 at_real_ns;	/* CLOCK_REALTIME accepted */
+	__u64 id, seq;
+	__u8 key[32];
+	__u8 body;
+	__u8 pad[7];
+};
+
+static void dedup_log(struct sqs *st, const __u8 key[32], bool body,
+		      __u64 id, __u64 seq)
+{
+	struct dd_rec r = { .at_real_ns = real_ns(), .id = id, .seq = seq,
+			    .body = body };
+	int err;
+
+	if (st->ddj.fd < 0)
+		return;
+	memcpy(r.key, key, sizeof(r.key));
+	err = journal_append(&st->ddj, &r);
+	if (err)
+		log_warn("queue %s: deduplication window not kept on disk: %s",
+			 queue_name(st->q), strerror(-err));
+	else if (st->ddj.nrec > 2UL * st->dcap + DEDUP_MIN)
+		dedup_compact(st);
+}
+
+struct dd_load {
+	struct sqs *st;
+	__u64 mono, real, window;
+	__u32 n;		/* dedup_compact: entries written */
+};
+
+static void dd_load_one(void *arg, const void *rec)
+{
+	const struct dd_rec *r = rec;
+	struct dd_load *l = arg;
+	__u64 age = l->real - r->at_real_ns;
+
+	if (r->at_real_ns > l->real || age > l->window || age > l->mono)
+		return;		/* stale, or from a clock that jumped */
+	dedup_add(l->st, r->key, r->body, l->mono - age, r->id, r->seq);
+}
+
+static void dd_fill(void *arg, unsigned long i, void *buf)
+{
+	struct dd_load *l = arg;
+	struct sqs *st = l->st;
+	struct dd_rec *r = buf;
+	struct dedup *e;
+
+	/* the i-th live entry: dedup_compact counted them in this order */
+	while (l->mono - st->dd[l->n].at > l->window)
+		l->n++;
+	e = &st->dd[l->n++];
+	r->at_real_ns = l->real - (l->mono - e->at);
+	r->id = e->id;
+	r->seq = e->seq;
+	memcpy(r->key, e->key, sizeof(r->key));
+	r->body = e->body;
+	(void)i;
+}
+
+/* dedup_compact - rewrite the journal with the entries still in the
+ * window (the ring forgets the oldest; the file only grows). */
+static void dedup_compact(struct sqs *st)
+{
+	struct dd_load l = { .st = st, .mono = mono_ns(), .real = real_ns(),
+			     .window = (__u64)knob(&dedup_window_ms) * MSEC };
+	unsigned long live = 0;
+	__u32 i;
+	int err;
+
+	for (i = 0; i < st->ndd; i++)
+		live += l.mono - st->dd[i].at <= l.window;
+	err = journal_rewrite(&st->ddj, live, dd_fill, &l);
+	if (err)
+		log_warn("queue %s: cannot rewrite %s: %s", queue_name(st->q),
+			 st->ddj.path, strerror(-err));
+}
+
+/* dedup_load - a FIFO queue at start: the window a previous kmqd accepted
+ * (killed or stopped), back in memory; then the journal takes appends. */
+static void dedup_load(struct sqs *st)
+{
+	struct dd_load l = { .st = st, .mono = mono_ns(), .real = real_ns(),
+			     .window = (__u64)knob(&dedup_window_ms) * MSEC };
+	char path[sizeof(st->ddj.path)];
+	int err;
+
+	if (snprintf(path, sizeof(path), "%s/groups/%s.dedup",
+		     st->d->cfg.state_dir, queue_name(st->q)) >= (int)sizeof(path))
+		err = -ENAMETOOLONG;
+	else
+		err = journal_open(&st->ddj, path, sizeof(struct dd_rec),
+				   dd_load_one, &l);
+	if (err) {
+		log_warn("queue %s: %s: its deduplication window lives in memory only",
+			 queue_name(st->q), strerror(-err));
+		return;
+	}
+	if (st->ndd)
+		log_info("queue %s: %u deduplication ids of the window taken back",
+			 queue_name(st->q), st->ndd);
+	if (st->ddj.nrec > 2UL * st->dcap + DEDUP_MIN)
+		dedup_compact(st);
+}
+
 static int fifo_send_one(struct sqs *st, struct conn *c, struct kmq_sqsmsg *m,
 			 const unsigned char *attrs, const unsigned char *body,
 			 struct ctx *ctx)
@@ -1168,6 +1289,7 @@ static int fifo_send_one(struct sqs *st, struct conn *c, struct kmq_sqsmsg *m,
 	m->id = id;
 	m->seq = st->seq;
 	dedup_add(st, key, by_body, now, id, st->seq);
+	dedup_log(st, key, by_body, id, st->seq);
 	KMQD_PROBE4(send, queue_name(st->q), id, kmq_load(&kmq_slot_at(v, idx)->sent_ns), m->len);
 	if (st->recs) {
 		st->recs[idx].seq = st->seq;

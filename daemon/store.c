@@ -265,6 +265,16 @@ bool store_run_kicked(struct kmqd *d)
 	return d->kicked != NULL;
 }
 
+/* queue_forget_dedup - a FIFO queue's deduplication window on disk
+ * (sqs.c), gone with the queue: groups/<name>.dedup. */
+static void queue_forget_dedup(struct kmqd *d, const char *name)
+{
+	char f[KMQ_NAME_LEN + 8];
+
+	snprintf(f, sizeof(f), "%s.dedup", name);
+	unlinkat(d->groups_dir, f, 0);
+}
+
 static void queue_link(struct kmqd *d, struct queue *q)
 {
 	struct queue **p = &d->queues;
@@ -516,6 +526,7 @@ void store_create(struct kmqd *d, struct conn *c, const struct kmq_create *k)
 	q->created_ns = real_ns();
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", q->name);
 	unlinkat(d->groups_dir, q->name, 0);	/* a stale one */
+	queue_forget_dedup(d, q->name);
 	fd = openat(d->queues_dir, tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
 		    0600);
 	if (fd < 0) {
@@ -580,6 +591,7 @@ void store_delete(struct kmqd *d, struct conn *c, const char *name)
 	unlinkat(d->wake_dir, q->name, 0);
 	unlinkat(d->notify_dir, q->name, 0);
 	unlinkat(d->groups_dir, q->name, 0);
+	queue_forget_dedup(d, q->name);
 	queue_unlink(d, q);
 	q->deleted = true;
 	conn_reply(c, 0, NULL, 0, NULL, 0);

@@ -832,6 +832,18 @@ START_TEST(kill9_held_messages)
 		ck_assert_int_eq(kmq_delete_msgs(f, &m.in.receipt, &st, 1), 1);
 	}
 	ck_assert_int_eq(held_recv(f, &m, 600, 0), -EAGAIN);
+	/* The deduplication window outlived kmqd: a send retried with an id
+	 * accepted before the kill is a duplicate (its first id back). */
+	{
+		struct kmq_out o = { .body = "a3", .len = 2, .delay_s = -1,
+				     .group = "A", .dedup = "a3" };
+
+		int n = kmq_send_msgs(f, &o, 1);
+
+		ck_assert_msg(n == 1 && !o.status, "resend: %d, status %d", n, o.status);
+		ck_assert_int_eq(o.duplicate, 1);
+		ck_assert_int_eq(held_recv(f, &m, 600, 0), -EAGAIN);
+	}
 	/* the queue works on after the restart */
 	ck_assert_int_eq(held_send(f, "a6", -1, "A", NULL), 0);
 	ck_assert_int_eq(held_recv(f, &m, 600, 5 * SEC), 1);
