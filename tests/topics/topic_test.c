@@ -1128,14 +1128,59 @@ END_TEST
 /* A full FIFO queue subscriber holds its own line, not the others': the
  * standard subscriber gets everything while it waits; drained, it gets the
  * rest, each group in order, nothing twice. */
+/*
+ * fifo_take - receive (and delete) from FIFO queue @queue until @n raw
+ * records {"seq":S} of groups "g0"/"g1" (S % 2) arrived or a minute
+ * passed: each group in order, each seq once. Returns how many arrived.
+ */
+static int fifo_take(const char *queue, int n)
+{
+	int i, k, got = 0, last[2] = { -1, -1 };
+	static char seen[4096];
+	char buf[4000];
+	struct kmq *q;
+
+	ck_assert_int_le(n, (int)sizeof(seen));
+	memset(seen, 0, sizeof(seen));
+	ck_assert_int_eq(kmq_open(queue, KMQ_RECV, &q), 0);
+	for (i = 0; i < 120 && got < n; i++) {
+		struct kmq_in in[10];
+		uint64_t rc[10];
+
+		for (k = 0; k < 10; k++)
+			in[k] = (struct kmq_in){ .buf = buf + 400 * k, .cap = 399 };
+		k = kmq_receive(q, in, 10, 30, SEC / 2);
+		if (k == -EAGAIN || k == -ETIMEDOUT || k == 0)
+			continue;
+		ck_assert_int_gt(k, 0);
+		for (int j = 0; j < k; j++) {
+			int s, g;
+
+			((char *)in[j].buf)[in[j].len] = 0;
+			s = seq_of(in[j].buf, in[j].len, true, NULL);
+			ck_assert(s >= 0 && s < n);
+			g = s % 2;
+			ck_assert_str_eq(in[j].group, g ? "g1" : "g0");
+			ck_assert_msg(s > last[g], "%s: group %d: %d after %d", queue,
+				      g, s, last[g]);
+			last[g] = s;
+			ck_assert_int_eq(seen[s]++, 0);
+			rc[j] = in[j].receipt;
+			got++;
+		}
+		ck_assert_int_eq(kmq_delete_msgs(q, rc, NULL, (unsigned int)k), k);
+	}
+	kmq_close(q);
+	return got;
+}
+
 START_TEST(fifo_sub_holds_only_its_line)
 {
 	struct kmq_qattr fa = { .capacity = 4, .max_msg_size = 4096, .mode = 0600,
 				.flags = KMQ_CREATE_FIFO };
-	int i, n, got = 0, last[2] = { -1, -1 }, count[16] = { 0 }, seen[16] = { 0 };
-	char body[64], dd[16], buf[4096], arn[256];
+	int i, got, count[16] = { 0 };
+	char body[64], dd[16], arn[256];
 	struct kmq_topic *t;
-	struct kmq *q;
 
 	kd_start();
 	topic_made("hold.fifo");
@@ -1157,34 +1202,7 @@ START_TEST(fifo_sub_holds_only_its_line)
 	kmq_topic_close(t);
 	ck_assert_int_eq(drain("holdstd", true, count, 16, 5000, NULL), 12);
 	ck_assert_int_eq(sub_attr(arn, "kmq.Pending"), 8);
-	ck_assert_int_eq(kmq_open("holdq.fifo", KMQ_RECV, &q), 0);
-	for (i = 0; i < 100 && got < 12; i++) {
-		struct kmq_in in[10];
-		uint64_t rc[10];
-
-		for (n = 0; n < 10; n++)
-			in[n] = (struct kmq_in){ .buf = buf + 400 * n, .cap = 400 };
-		n = kmq_receive(q, in, 10, 30, SEC / 2);
-		if (n == -EAGAIN || n == -ETIMEDOUT || n == 0)
-			continue;
-		ck_assert_int_gt(n, 0);
-		for (int k = 0; k < n; k++) {
-			int s, g;
-
-			((char *)in[k].buf)[in[k].len] = 0;
-			s = seq_of(in[k].buf, in[k].len, true, NULL);
-			ck_assert(s >= 0 && s < 12);
-			g = s % 2;
-			ck_assert_str_eq(in[k].group, g ? "g1" : "g0");
-			ck_assert_msg(s > last[g], "group %d: %d after %d", g, s, last[g]);
-			last[g] = s;
-			ck_assert_int_eq(seen[s]++, 0);
-			rc[k] = in[k].receipt;
-			got++;
-		}
-		ck_assert_int_eq(kmq_delete_msgs(q, rc, NULL, (unsigned int)n), n);
-	}
-	kmq_close(q);
+	got = fifo_take("holdq.fifo", 12);
 	ck_assert_int_eq(got, 12);
 	ck_assert_int_eq(sub_attr(arn, "kmq.DeadLettered"), 0);
 	ck_assert_int_eq(sub_attr(arn, "kmq.Dropped"), 0);
@@ -1202,10 +1220,9 @@ START_TEST(fifo_kill9_keeps_group_order)
 {
 	struct kmq_qattr fa = { .capacity = 16, .max_msg_size = 4096, .mode = 0600,
 				.flags = KMQ_CREATE_FIFO };
-	int i, n, got = 0, last[2] = { -1, -1 }, seen[KO_N] = { 0 };
-	char body[64], dd[16], buf[4096], arn[256];
+	int i, got;
+	char body[64], dd[16], arn[256];
 	struct kmq_topic *t;
-	struct kmq *q;
 
 	kd_start();
 	topic_made("ko.fifo");
@@ -1229,35 +1246,7 @@ START_TEST(fifo_kill9_keeps_group_order)
 	ck_assert_int_ge(sub_attr(arn, "kmq.Pending"), 100);
 	kd_kill(SIGKILL);
 	kd_start();
-	ck_assert_int_eq(kmq_open("koq.fifo", KMQ_RECV, &q), 0);
-	for (i = 0; i < 400 && got < KO_N; i++) {
-		struct kmq_in in[10];
-		uint64_t rc[10];
-
-		for (n = 0; n < 10; n++)
-			in[n] = (struct kmq_in){ .buf = buf + 400 * n, .cap = 400 };
-		n = kmq_receive(q, in, 10, 30, SEC / 2);
-		if (n == -EAGAIN || n == -ETIMEDOUT || n == 0)
-			continue;
-		ck_assert_int_gt(n, 0);
-		for (int k = 0; k < n; k++) {
-			int s, g;
-
-			((char *)in[k].buf)[in[k].len] = 0;
-			s = seq_of(in[k].buf, in[k].len, true, NULL);
-			ck_assert(s >= 0 && s < KO_N);
-			g = s % 2;
-			ck_assert_str_eq(in[k].group, g ? "g1" : "g0");
-			ck_assert_msg(s > last[g], "group %d: %d after %d (order lost across kill -9)",
-				      g, s, last[g]);
-			last[g] = s;
-			ck_assert_int_eq(seen[s]++, 0);
-			rc[k] = in[k].receipt;
-			got++;
-		}
-		ck_assert_int_eq(kmq_delete_msgs(q, rc, NULL, (unsigned int)n), n);
-	}
-	kmq_close(q);
+	got = fifo_take("koq.fifo", KO_N);
 	ck_assert_int_eq(got, KO_N);
 	kd_cleanup();
 }
